@@ -1,0 +1,62 @@
+# Run `make help` for the targets. Two commands matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+MODEL    := models/current.tar.gz
+ENV_FILE := $(if $(wildcard .env),.env,.env.example)
+RASA_SRC := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+RASA     := PYTHONWARNINGS=ignore $(BIN)/rasa
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || { py=$$(scripts/find-python) && echo "creating $(VENV) with $$py" && $$py -m venv $(VENV); }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies (skipped when up to date)
+
+$(MODEL): $(STAMP) $(RASA_SRC)
+	$(RASA) train --fixed-model-name current --out models --quiet
+
+train: $(MODEL) ## Train the Rasa model when data/, config.yml or domain.yml changed
+
+run: $(STAMP) $(MODEL) ## Start every process (platform stub, Rasa, action server) on the embedded SQLite default
+	@mkdir -p var
+	@echo "using settings from $(ENV_FILE); Ctrl-C stops everything"
+	$(BIN)/honcho start -f Procfile -e $(ENV_FILE)
+
+test: $(STAMP) $(MODEL) lint typecheck ## Every check: ruff, mypy, rasa data validate, pytest, Rasa story tests
+	$(RASA) data validate --fail-on-warnings --quiet
+	$(BIN)/pytest -q
+	$(RASA) test core --stories tests/ --model $(MODEL) --fail-on-prediction-errors --out results --quiet
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy on bot/ and actions/
+	$(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+reseed: $(STAMP) ## Replace the platform stub's data with fresh demo data (dates relative to now)
+	set -a; source $(ENV_FILE); set +a; $(BIN)/python -m bot.platform --reseed
+
+lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
+	$(BIN)/pip freeze --exclude-editable | grep -v '^shopdesk' > constraints.txt
+
+clean: ## Remove the venv, trained models, test results and local databases
+	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install train run test lint typecheck format reseed lock clean

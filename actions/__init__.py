@@ -1,0 +1,1 @@
+"""Rasa custom actions (rasa_sdk), one module per area, and the platform client."""

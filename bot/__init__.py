@@ -1,0 +1,1 @@
+"""Services of the after-sales assistant: the platform API stub and the gateway."""

@@ -1,0 +1,92 @@
+"""JSON errors for every Sanic app of the project: a clear body, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import Sanic
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client can act on: an HTTP status, a stable code, a message, maybe a field."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def bad_request(field: str, message: str) -> ApiError:
+    return ApiError(400, "invalid_field", message, field)
+
+
+def not_found(what: str, key: str) -> ApiError:
+    return ApiError(404, "not_found", f"No {what} {key!r}.")
+
+
+def conflict(code: str, message: str) -> ApiError:
+    return ApiError(409, code, message)
+
+
+_SANIC_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def install_error_handlers(app: Sanic) -> None:
+    """Maps our errors, Sanic's and unexpected ones to JSON bodies with the right status."""
+
+    @app.exception(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> HTTPResponse:
+        return json(exc.body(), status=exc.status)
+
+    @app.exception(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> HTTPResponse:
+        log.warning("integrity conflict: %s", exc.orig)
+        err = conflict("conflict", "The request conflicts with a concurrent change; retry it.")
+        return json(err.body(), status=409)
+
+    @app.exception(SanicException)
+    async def _sanic_error(_request: Request, exc: SanicException) -> HTTPResponse:
+        status = getattr(exc, "status_code", 500) or 500
+        code = _SANIC_CODES.get(status, "error")
+        message = str(exc) if status < 500 else "Internal error."
+        return json({"error": {"code": code, "message": message}}, status=status)
+
+    @app.exception(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json({"error": {"code": "internal_error", "message": "Internal error."}}, status=500)
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says the body is not one."""
+    try:
+        body = request.json
+    except Exception as exc:  # Sanic raises InvalidUsage with its own wording
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from exc
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    return body

@@ -1,0 +1,39 @@
+"""`python -m bot.platform [--reseed]`: serve the platform stub, or reseed its demo data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.platform.app import create_app, utcnow
+from bot.platform.config import ConfigError, PlatformConfig
+from bot.platform.db import Base, make_engine, make_sessionmaker
+from bot.platform.seed import ensure_seeded
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.platform", description=__doc__)
+    parser.add_argument(
+        "--reseed", action="store_true", help="replace all data with fresh demo data and exit"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = PlatformConfig.from_env()
+    except ConfigError as exc:
+        print(f"platform: {exc}", file=sys.stderr)
+        return 2
+    if args.reseed:
+        engine = make_engine(config.database_url)
+        Base.metadata.create_all(engine)
+        with make_sessionmaker(engine).begin() as session:
+            ensure_seeded(session, utcnow(), force=True)
+        print(f"platform: demo data reseeded in {config.database_url}")
+        return 0
+    create_app(config).run(host=config.host, port=config.port, access_log=False, motd=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

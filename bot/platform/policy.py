@@ -1,0 +1,275 @@
+"""The after-sales rules of ../shared/domain-rules.md, and the only place they live.
+
+Every function is pure: it takes the facts and the current time and returns a
+decision with a machine-readable code and a plain-words reason, so the API and
+the bot can both say *why*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.platform.models import (
+    ComplaintCategory,
+    Order,
+    OrderItem,
+    OrderStatus,
+    QualityIssue,
+    RefundStage,
+    ReturnReason,
+    Severity,
+    Shipment,
+    ShipmentStatus,
+)
+
+NO_REASON_DAYS = 7
+QUALITY_DAYS = 15
+REVIEW_HOURS = 48
+REFUND_WORKING_DAYS = 7
+DELAY_NO_SCAN_DAYS = 3
+DELAY_NEW_ESTIMATE_DAYS = 3
+SHIP_BACK_DAYS = 7
+COMPLAINT_RESPONSE_HOURS = {
+    Severity.URGENT: 4,
+    Severity.HIGH: 24,
+    Severity.NORMAL: 48,
+    Severity.LOW: 48,
+}
+NO_REASON_CONDITIONS = ["unused", "in its original packaging", "resellable"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One yes/no answer with its reason and, where there is one, its deadline."""
+
+    allowed: bool
+    code: str
+    reason: str
+    deadline: datetime | None = None
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ItemEligibility:
+    item_id: int
+    no_reason: Decision
+    quality: Decision
+
+
+def received_at(order: Order, item: OrderItem) -> datetime | None:
+    """When the customer got the item: the code's delivery for virtual goods, else the carrier's."""
+    if item.is_virtual:
+        return item.code_delivered_at
+    return order.delivered_at if order.status == OrderStatus.DELIVERED else None
+
+
+def within_days(start: datetime, days: int, now: datetime) -> bool:
+    """Day `days` after `start` still counts, the next one does not (start + days, inclusive)."""
+    return now <= start + timedelta(days=days)
+
+
+def item_eligibility(order: Order, item: OrderItem, now: datetime, already_returned: bool) -> ItemEligibility:
+    """Whether one item can go back without reason and for a quality problem, and until when."""
+    blocked = _blocked(order, item, already_returned)
+    if blocked is not None:
+        return ItemEligibility(item.id, blocked, blocked)
+    got = received_at(order, item)
+    assert got is not None  # _blocked rules out undelivered items
+    return ItemEligibility(item.id, _no_reason(item, got, now), _quality(item, got, now))
+
+
+def _blocked(order: Order, item: OrderItem, already_returned: bool) -> Decision | None:
+    """Reasons that rule out any return of the item, whatever the reason given."""
+    if order.status == OrderStatus.CANCELLED:
+        return Decision(False, "order_cancelled", "The order was cancelled; there is nothing to return.")
+    if already_returned:
+        return Decision(False, "already_returned", "This item is already part of a return request.")
+    if received_at(order, item) is None:
+        return Decision(
+            False,
+            "not_delivered",
+            "The item has not been delivered yet, so no return is needed: the order can be "
+            "cancelled before shipment, or the parcel refused or intercepted.",
+        )
+    return None
+
+
+def _no_reason(item: OrderItem, got: datetime, now: datetime) -> Decision:
+    deadline = got + timedelta(days=NO_REASON_DAYS)
+    if item.is_perishable:
+        return Decision(False, "excluded_perishable", "Perishable food cannot be returned without a reason.")
+    if item.is_custom_made:
+        return Decision(
+            False,
+            "excluded_custom_made",
+            "Custom-made or personalised goods cannot be returned without a reason.",
+        )
+    if item.is_virtual:
+        return Decision(
+            False,
+            "excluded_virtual_delivered",
+            "Virtual goods (game cards, top-up codes, memberships, licence keys) cannot be "
+            "returned once the code has been delivered.",
+        )
+    if not within_days(got, NO_REASON_DAYS, now):
+        return Decision(
+            False,
+            "window_passed",
+            f"The {NO_REASON_DAYS}-day no-reason return window ended on {deadline:%Y-%m-%d}.",
+            deadline,
+        )
+    conditions = list(NO_REASON_CONDITIONS)
+    if item.is_hygiene:
+        conditions.append("still sealed (intimate and hygiene goods cannot go back once unsealed)")
+    return Decision(
+        True,
+        "within_window",
+        f"Within the {NO_REASON_DAYS}-day no-reason return window, which ends on {deadline:%Y-%m-%d}.",
+        deadline,
+        conditions,
+    )
+
+
+def _quality(item: OrderItem, got: datetime, now: datetime) -> Decision:
+    deadline = got + timedelta(days=QUALITY_DAYS)
+    if not within_days(got, QUALITY_DAYS, now):
+        return Decision(
+            False,
+            "quality_window_passed",
+            f"The {QUALITY_DAYS}-day window for quality returns ended on {deadline:%Y-%m-%d}; "
+            "repair under warranty or a human agent can still help.",
+            deadline,
+        )
+    if item.is_virtual:
+        return Decision(
+            True,
+            "invalid_code_only",
+            f"A virtual item can be returned only if its code is invalid, until {deadline:%Y-%m-%d}.",
+            deadline,
+            ["the code is invalid or was already used when delivered"],
+        )
+    return Decision(
+        True,
+        "within_quality_window",
+        f"A defective, damaged or not-as-described item can be returned or exchanged until "
+        f"{deadline:%Y-%m-%d}.",
+        deadline,
+    )
+
+
+def return_decision(
+    eligibility: ItemEligibility, reason: ReturnReason, issue: QualityIssue | None, item: OrderItem
+) -> Decision:
+    """The decision that applies to a return filed for `reason` (and quality `issue`)."""
+    if reason == ReturnReason.NO_REASON:
+        return eligibility.no_reason
+    if item.is_virtual and eligibility.quality.allowed and issue != QualityIssue.INVALID_CODE:
+        return Decision(False, "invalid_code_only", "Virtual goods go back only when the code is invalid.")
+    return eligibility.quality
+
+
+def ship_back_deadline(created_at: datetime, items: list[OrderItem]) -> datetime | None:
+    """Physical items must be sent back within SHIP_BACK_DAYS; codes need no parcel."""
+    if all(i.is_virtual for i in items):
+        return None
+    return created_at + timedelta(days=SHIP_BACK_DAYS)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start`; Saturdays and Sundays do not count."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def review_due(requested_at: datetime) -> datetime:
+    """The first response to an after-sales request is due within REVIEW_HOURS."""
+    return requested_at + timedelta(hours=REVIEW_HOURS)
+
+
+def expected_refund_completion(
+    stage: RefundStage, requested_at: datetime, approved_at: datetime | None, completed_at: datetime | None
+) -> date | None:
+    """When the money should be back: 7 working days after approval (or after the review deadline)."""
+    if stage == RefundStage.REJECTED:
+        return None
+    if stage == RefundStage.COMPLETED:
+        return completed_at.date() if completed_at else None
+    if approved_at is not None:
+        return add_working_days(approved_at.date(), REFUND_WORKING_DAYS)
+    return add_working_days(review_due(requested_at).date(), REFUND_WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class ShipmentException:
+    kind: str
+    detail: str
+    remedies: list[str]
+    new_estimate: date | None = None
+
+
+REMEDIES = {
+    "delayed": ["wait", "human"],
+    "lost": ["reship", "refund", "human"],
+    "damaged": ["reship", "refund", "human"],
+    "returned_to_sender": ["reship", "refund", "human"],
+}
+
+
+def detect_exception(shipment: Shipment, now: datetime) -> ShipmentException | None:
+    """Delayed (past the estimate, or no scan for 3+ days), lost, damaged or returned to sender."""
+    status = shipment.status
+    if status == ShipmentStatus.LOST:
+        return ShipmentException("lost", "The carrier has declared the parcel lost.", REMEDIES["lost"])
+    if status == ShipmentStatus.DAMAGED:
+        return ShipmentException("damaged", "The carrier reported the parcel damaged.", REMEDIES["damaged"])
+    if status == ShipmentStatus.RETURNED_TO_SENDER:
+        return ShipmentException(
+            "returned_to_sender",
+            "The parcel is on its way back to the sender.",
+            REMEDIES["returned_to_sender"],
+        )
+    if status not in (ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY):
+        return None
+    new_estimate = (now + timedelta(days=DELAY_NEW_ESTIMATE_DAYS)).date()
+    last_scan = max((e.at for e in shipment.events), default=None)
+    if last_scan is not None and now - last_scan >= timedelta(days=DELAY_NO_SCAN_DAYS):
+        days = (now - last_scan).days
+        return ShipmentException(
+            "delayed",
+            f"No scan for {days} days since {last_scan:%Y-%m-%d}.",
+            REMEDIES["delayed"],
+            new_estimate,
+        )
+    if shipment.estimated_delivery is not None and now > shipment.estimated_delivery:
+        return ShipmentException(
+            "delayed",
+            f"Past the estimated delivery of {shipment.estimated_delivery:%Y-%m-%d}.",
+            REMEDIES["delayed"],
+            new_estimate,
+        )
+    return None
+
+
+def delivery_change_allowed(shipment: Shipment) -> bool:
+    """Time or address may change only while the parcel is not with the last-mile courier."""
+    return shipment.status in (ShipmentStatus.LABEL_CREATED, ShipmentStatus.IN_TRANSIT) and not (
+        shipment.handed_to_last_mile
+    )
+
+
+def complaint_severity(category: ComplaintCategory, requested: Severity | None) -> Severity:
+    """Security complaints are always urgent; otherwise the asked severity, normal by default."""
+    if category == ComplaintCategory.FRAUD_SECURITY:
+        return Severity.URGENT
+    return requested or Severity.NORMAL
+
+
+def complaint_due(created_at: datetime, severity: Severity) -> datetime:
+    """First response due time: never later than the 48-hour promise, sooner when more severe."""
+    return created_at + timedelta(hours=COMPLAINT_RESPONSE_HOURS[severity])

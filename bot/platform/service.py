@@ -1,0 +1,242 @@
+"""Operations of the platform: lookups and the writes, each inside the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.errors import ApiError, bad_request, conflict, not_found
+from bot.platform import policy
+from bot.platform.models import (
+    AccountStatus,
+    ComplaintTicket,
+    Customer,
+    IdempotencyRecord,
+    Order,
+    Refund,
+    RefundEvent,
+    RefundStage,
+    ReturnItem,
+    ReturnRequest,
+    ReturnStatus,
+    Shipment,
+)
+from bot.platform.schemas import ComplaintIn, ReturnIn
+
+ORDER_NUMBER = re.compile(r"^\d{8}$")
+# Seeded returns and refunds use 50/51 and 60/61 million; new ones start above them.
+NUMBER_BASES = {"R": 52_000_000, "F": 62_000_000, "C": 70_000_000}
+
+_ORDER_LOAD = (
+    selectinload(Order.customer),
+    selectinload(Order.items),
+    selectinload(Order.shipments).selectinload(Shipment.events),
+    selectinload(Order.returns).selectinload(ReturnRequest.items),
+    selectinload(Order.refunds).selectinload(Refund.events),
+)
+
+
+def check_order_number(raw: str) -> str:
+    if not ORDER_NUMBER.match(raw):
+        raise bad_request("number", "An order number is 8 digits, e.g. 80000001.")
+    return raw
+
+
+def get_order(session: Session, raw_number: str) -> Order:
+    number = check_order_number(raw_number)
+    order = session.scalars(select(Order).where(Order.number == number).options(*_ORDER_LOAD)).first()
+    if order is None:
+        raise not_found("order", number)
+    return order
+
+
+def get_customer(session: Session, raw_id: str | int) -> Customer:
+    try:
+        customer_id = int(raw_id)
+    except ValueError as exc:
+        raise bad_request("customer_id", "A customer id is a whole number.") from exc
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise not_found("customer", str(customer_id))
+    return customer
+
+
+def customer_orders(session: Session, customer: Customer) -> list[Order]:
+    stmt = (
+        select(Order)
+        .where(Order.customer_id == customer.id)
+        .options(*_ORDER_LOAD)
+        .order_by(Order.placed_at.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def _digits(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return digits[2:] if digits.startswith("00") else digits
+
+
+def owns(customer: Customer, email: str | None, phone: str | None) -> bool:
+    """Whether the given email or phone is the customer's; '+86' or '0086' may be left out."""
+    if email is not None:
+        return email.strip().lower() == customer.email.lower()
+    if phone is None:
+        return False
+    given, stored = _digits(phone), _digits(customer.phone)
+    return len(given) >= 7 and (given == stored or "86" + given == stored)
+
+
+def item_in_open_return(order: Order) -> set[int]:
+    """Items already claimed by a return that was not rejected."""
+    return {ri.order_item_id for r in order.returns if r.status != ReturnStatus.REJECTED for ri in r.items}
+
+
+def eligibility(order: Order, now: datetime) -> list[policy.ItemEligibility]:
+    taken = item_in_open_return(order)
+    return [policy.item_eligibility(order, item, now, item.id in taken) for item in order.items]
+
+
+def _next_number(session: Session, obj: Any, prefix: str) -> None:
+    """Gives a freshly added row its public number, derived from its id once flushed."""
+    obj.number = uuid.uuid4().hex[:10]
+    session.add(obj)
+    session.flush()
+    obj.number = f"{prefix}{NUMBER_BASES[prefix] + obj.id}"
+
+
+def create_return(session: Session, order: Order, req: ReturnIn, now: datetime) -> ReturnRequest:
+    """Files a return and its refund, after checking every item against the policy."""
+    if order.customer.account_status == AccountStatus.FROZEN:
+        raise conflict("account_frozen", "The account is frozen; a human agent must handle returns.")
+    by_id = {item.id: item for item in order.items}
+    wanted = req.item_ids if req.item_ids is not None else list(by_id)
+    if len(set(wanted)) != len(wanted):
+        raise bad_request("item_ids", "An item is listed twice.")
+    unknown = [i for i in wanted if i not in by_id]
+    if unknown:
+        raise bad_request("item_ids", f"Items {unknown} are not in order {order.number}.")
+    items = [by_id[i] for i in wanted]
+    verdicts = {e.item_id: e for e in eligibility(order, now)}
+    refused = {
+        item.id: decision
+        for item in items
+        if not (
+            decision := policy.return_decision(verdicts[item.id], req.reason, req.quality_issue, item)
+        ).allowed
+    }
+    if refused:
+        detail = "; ".join(f"item {i}: {d.reason}" for i, d in refused.items())
+        code = (
+            "already_returned"
+            if any(d.code == "already_returned" for d in refused.values())
+            else "not_eligible"
+        )
+        raise conflict(code, f"Return not possible. {detail}")
+    amount = sum(i.unit_price_cents * i.quantity for i in items)
+    ret = ReturnRequest(
+        order=order,
+        reason=req.reason,
+        quality_issue=req.quality_issue,
+        description=req.description,
+        status=ReturnStatus.REQUESTED,
+        refund_cents=amount,
+        ship_back_by=policy.ship_back_deadline(now, items),
+        created_at=now,
+        items=[ReturnItem(order_item_id=i.id) for i in items],
+    )
+    _next_number(session, ret, "R")
+    refund = Refund(
+        order=order, return_request=ret, amount_cents=amount, cause="return", stage=RefundStage.UNDER_REVIEW
+    )
+    refund.events = [
+        RefundEvent(stage=RefundStage.REQUESTED, at=now, note=f"Requested with return {ret.number}."),
+        RefundEvent(stage=RefundStage.UNDER_REVIEW, at=now, note="Waiting for the after-sales review."),
+    ]
+    _next_number(session, refund, "F")
+    return ret
+
+
+def create_complaint(session: Session, req: ComplaintIn, now: datetime) -> ComplaintTicket:
+    customer = get_customer(session, req.customer_id)
+    order: Order | None = None
+    if req.order_number is not None:
+        order = get_order(session, req.order_number)
+        if order.customer_id != customer.id:
+            raise bad_request("order_number", "The order does not belong to this customer.")
+    severity = policy.complaint_severity(req.category, req.severity)
+    ticket = ComplaintTicket(
+        customer=customer,
+        order=order,
+        category=req.category,
+        severity=severity,
+        description=req.description,
+        created_at=now,
+        due_at=policy.complaint_due(now, severity),
+    )
+    _next_number(session, ticket, "C")
+    return ticket
+
+
+def get_by_number(session: Session, model: Any, number: str, what: str) -> Any:
+    found = session.scalars(select(model).where(model.number == number)).first()
+    if found is None:
+        raise not_found(what, number)
+    return found
+
+
+def freeze(customer: Customer, reason: str, now: datetime) -> bool:
+    """Freezes the account; freezing a frozen account changes nothing and says so."""
+    if customer.account_status == AccountStatus.FROZEN:
+        return False
+    customer.account_status = AccountStatus.FROZEN
+    customer.frozen_at = now
+    customer.freeze_reason = reason
+    return True
+
+
+def idempotent(
+    session: Session,
+    scope: str,
+    key: str | None,
+    payload: dict[str, Any],
+    produce: Callable[[], tuple[int, dict[str, Any]]],
+    now: datetime,
+) -> tuple[int, dict[str, Any]]:
+    """Runs `produce` once per (scope, key); a repeat replays the answer, a changed body is a 409."""
+    if key is None:
+        return produce()
+    if not 1 <= len(key) <= 128:
+        raise bad_request("Idempotency-Key", "The Idempotency-Key header must be 1 to 128 characters.")
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    stmt = select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    record = session.scalars(stmt).first()
+    if record is not None:
+        if record.request_hash != digest:
+            raise conflict("idempotency_key_reused", "This Idempotency-Key was used for a different request.")
+        return record.status_code, json.loads(record.response_json)
+    status, body = produce()
+    session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            request_hash=digest,
+            status_code=status,
+            response_json=json.dumps(body),
+            created_at=now,
+        )
+    )
+    return status, body
+
+
+def require_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise ApiError(400, "invalid_field", "The Idempotency-Key header is required.", "Idempotency-Key")
+    return key.strip()
