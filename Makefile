@@ -37,7 +37,7 @@ run: $(STAMP) $(MODEL) ## Start every process (platform stub, Rasa, action serve
 test: $(STAMP) $(MODEL) lint typecheck ## Every check: ruff, mypy, rasa data validate, pytest, Rasa story tests
 	$(RASA) data validate --fail-on-warnings --quiet
 	$(BIN)/pytest -q
-	$(RASA) test core --stories tests/ --model $(MODEL) --fail-on-prediction-errors --out results --quiet
+	$(RASA) test core --stories tests/ --model $(MODEL) --e2e --fail-on-prediction-errors --out results --quiet
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -53,10 +53,18 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 reseed: $(STAMP) ## Replace the platform stub's data with fresh demo data (dates relative to now)
 	set -a; source $(ENV_FILE); set +a; $(BIN)/python -m bot.platform --reseed
 
+bench-train: $(STAMP) ## Measure a full `rasa train` from scratch (not run by CI)
+	@tmp=$$(mktemp -d); start=$$(date +%s); \
+	$(RASA) train --force --out $$tmp --quiet >/dev/null; \
+	echo "rasa train: $$(( $$(date +%s) - start )) s on $$(nproc) cores"; rm -rf $$tmp
+
+bench-rest: $(STAMP) ## Latency of one message through Rasa REST over the scenario conversations (needs `make run` up)
+	$(BIN)/python -m benchmarks.rest_latency
+
 lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^shopdesk' > constraints.txt
 
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed lock clean
+.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest lock clean

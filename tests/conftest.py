@@ -53,3 +53,11 @@ async def platform(seeded_db: Path, tmp_path: Path) -> AsyncIterator[Platform]:
     app = create_app(PlatformConfig(database_url=db_url, api_key=API_KEY), clock, f"platform{next(_names)}")
     async with serve(app) as url, aiohttp.ClientSession(url, headers={"X-Api-Key": API_KEY}) as http:
         yield Platform(url, http, clock, db_url)
+
+
+@pytest.fixture
+async def bot_platform(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """The stub on loopback, with the actions' platform client pointed at it."""
+    monkeypatch.setenv("PLATFORM_URL", platform.url)
+    monkeypatch.setenv("PLATFORM_API_KEY", API_KEY)
+    return platform

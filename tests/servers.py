@@ -23,9 +23,7 @@ def free_port() -> int:
 async def serve(app: Sanic) -> AsyncIterator[str]:
     """Starts `app` with its listeners on 127.0.0.1 and yields its base URL; stops it after."""
     port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     assert server is not None
     await server.startup()
     await server.before_start()

@@ -231,9 +231,7 @@ async def test_create_return_is_idempotent(platform: Platform) -> None:
 
 async def test_same_key_with_another_body_is_409_and_writes_nothing(platform: Platform) -> None:
     items = (await get(platform, "/api/v1/orders/80000001"))["items"]
-    status, _ = await file_return(
-        platform, "80000001", {"reason": "no_reason", "item_ids": [items[0]["id"]]}, "k"
-    )
+    status, _ = await file_return(platform, "80000001", {"reason": "no_reason", "item_ids": [items[0]["id"]]}, "k")
     assert status == 201
     before = count_rows(platform, ReturnRequest)
     status, body = await file_return(platform, "80000001", {"reason": "no_reason"}, "k")
@@ -276,9 +274,7 @@ async def test_quality_returns_where_the_policy_allows_them(platform: Platform) 
         "q1",
     )
     assert status == 201 and earbuds["quality_issue"] == "defective" and earbuds["description"] == "No sound"
-    status, code = await file_return(
-        platform, "80000004", {"reason": "quality", "quality_issue": "invalid_code"}, "q2"
-    )
+    status, code = await file_return(platform, "80000004", {"reason": "quality", "quality_issue": "invalid_code"}, "q2")
     assert status == 201
     assert code["ship_back_by"] is None and code["refund_amount"] == "68.00"
 
@@ -404,9 +400,7 @@ async def test_security_complaint_is_urgent_and_idempotent(platform: Platform) -
         ({"customer_id": 999999}, 404, None),
     ],
 )
-async def test_complaint_errors(
-    platform: Platform, patch: dict[str, Any], status: int, field: str | None
-) -> None:
+async def test_complaint_errors(platform: Platform, patch: dict[str, Any], status: int, field: str | None) -> None:
     cid = await customer_id(platform, "80000001")
     body = {"customer_id": cid, "category": "other", "description": "Something.", **patch}
     got, result = await call(platform, "POST", "/api/v1/complaints", body)
@@ -416,9 +410,7 @@ async def test_complaint_errors(
 
 async def test_freeze_account_blocks_returns(platform: Platform) -> None:
     cid = await customer_id(platform, "80000001")
-    status, frozen = await call(
-        platform, "POST", f"/api/v1/customers/{cid}/freeze", {"reason": "stolen account"}
-    )
+    status, frozen = await call(platform, "POST", f"/api/v1/customers/{cid}/freeze", {"reason": "stolen account"})
     assert status == 200 and frozen["account_status"] == "frozen" and frozen["changed"] is True
     status, again = await call(platform, "POST", f"/api/v1/customers/{cid}/freeze", {"reason": "again"})
     assert status == 200 and again["changed"] is False
@@ -431,3 +423,17 @@ async def test_freeze_account_blocks_returns(platform: Platform) -> None:
 async def test_api_key_value_never_leaks_in_errors(platform: Platform) -> None:
     status, body = await call(platform, "GET", "/api/v1/orders/nope")
     assert status == 400 and API_KEY not in str(body)
+
+
+async def test_dry_run_previews_a_return_and_writes_nothing(platform: Platform) -> None:
+    before = count_rows(platform, ReturnRequest)
+    status, preview = await call(platform, "POST", "/api/v1/orders/80000001/returns?dry_run=1", {"reason": "no_reason"})
+    assert status == 200
+    assert preview["dry_run"] is True and preview["refund_amount"] == "338.00"
+    assert [i["name"] for i in preview["items"]] == ["Cotton T-shirt", "Slim denim jeans"]
+    assert preview["ship_back_by"] == "2026-11-25T10:00:00Z"
+    assert preview["review_due"] == "2026-11-20T10:00:00Z" and preview["expected_completion"] == "2026-12-01"
+    assert count_rows(platform, ReturnRequest) == before
+    assert (await get(platform, "/api/v1/orders/80000001/returns"))["returns"] == []
+    status, body = await call(platform, "POST", "/api/v1/orders/80000003/returns?dry_run=1", {"reason": "no_reason"})
+    assert status == 409 and body["error"]["code"] == "not_eligible"

@@ -198,9 +198,7 @@ def test_delay_detection(last_scan_ago: timedelta, eta_in: timedelta, kind: str 
 
 @pytest.mark.parametrize("status", ["lost", "damaged", "returned_to_sender"])
 def test_carrier_exceptions_offer_reship_or_refund(status: str) -> None:
-    found = policy.detect_exception(
-        shipment(ShipmentStatus(status), timedelta(hours=1), timedelta(days=1)), NOW
-    )
+    found = policy.detect_exception(shipment(ShipmentStatus(status), timedelta(hours=1), timedelta(days=1)), NOW)
     assert found is not None and found.kind == status
     assert found.remedies == ["reship", "refund", "human"]
 

@@ -14,9 +14,7 @@ from bot.platform.seed import ensure_seeded
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.platform", description=__doc__)
-    parser.add_argument(
-        "--reseed", action="store_true", help="replace all data with fresh demo data and exit"
-    )
+    parser.add_argument("--reseed", action="store_true", help="replace all data with fresh demo data and exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:

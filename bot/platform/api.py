@@ -82,6 +82,8 @@ async def return_eligibility(request: Request, number: str) -> HTTPResponse:
 @api.post("/orders/<number>/returns")
 async def create_return(request: Request, number: str) -> HTTPResponse:
     raw = json_body(request)
+    if request.args.get("dry_run") in ("1", "true"):
+        return preview_return(request, number, parse(ReturnIn, raw))
     key = service.require_key(request.headers.get("Idempotency-Key"))
     req = parse(ReturnIn, raw)
     now = _now(request)
@@ -98,13 +100,23 @@ async def create_return(request: Request, number: str) -> HTTPResponse:
         return json(body, status=status)
 
 
+def preview_return(request: Request, number: str, req: ReturnIn) -> HTTPResponse:
+    """What filing would do (items, amount, deadlines), computed by the same code and rolled back."""
+    with request.app.ctx.sessions() as session:
+        try:
+            order = service.get_order(session, number)
+            ret = service.create_return(session, order, req, _now(request))
+            session.flush()
+            return json(views.return_preview(ret))
+        finally:
+            session.rollback()
+
+
 @api.get("/orders/<number>/returns")
 async def list_returns(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
         order = service.get_order(session, number)
-        return json(
-            {"order_number": order.number, "returns": [views.return_request(r) for r in order.returns]}
-        )
+        return json({"order_number": order.number, "returns": [views.return_request(r) for r in order.returns]})
 
 
 @api.get("/returns/<return_number>")

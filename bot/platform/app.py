@@ -24,9 +24,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_app(
-    config: PlatformConfig, clock: Callable[[], datetime] = utcnow, name: str = "platform"
-) -> Sanic:
+def create_app(config: PlatformConfig, clock: Callable[[], datetime] = utcnow, name: str = "platform") -> Sanic:
     """Builds the stub; the database is opened, created and seeded before the server starts."""
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"

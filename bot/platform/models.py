@@ -101,9 +101,7 @@ class Customer(Base):
     email: Mapped[str] = Column(String(200), nullable=False, unique=True)
     phone: Mapped[str] = Column(String(32), nullable=False, unique=True)
     city: Mapped[str] = Column(String(64), nullable=False)
-    account_status: Mapped[AccountStatus] = Column(
-        _enum(AccountStatus), nullable=False, default=AccountStatus.ACTIVE
-    )
+    account_status: Mapped[AccountStatus] = Column(_enum(AccountStatus), nullable=False, default=AccountStatus.ACTIVE)
     frozen_at: Mapped[datetime | None] = Column(UTCDateTime)
     freeze_reason: Mapped[str | None] = Column(Text)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
@@ -131,12 +129,8 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = Column(Text)
 
     customer: Mapped[Customer] = relationship("Customer", back_populates="orders")
-    items: Mapped[list[OrderItem]] = relationship(
-        "OrderItem", back_populates="order", order_by="OrderItem.id"
-    )
-    shipments: Mapped[list[Shipment]] = relationship(
-        "Shipment", back_populates="order", order_by="Shipment.id"
-    )
+    items: Mapped[list[OrderItem]] = relationship("OrderItem", back_populates="order", order_by="OrderItem.id")
+    shipments: Mapped[list[Shipment]] = relationship("Shipment", back_populates="order", order_by="Shipment.id")
     returns: Mapped[list[ReturnRequest]] = relationship(
         "ReturnRequest", back_populates="order", order_by="ReturnRequest.id"
     )
@@ -241,9 +235,7 @@ class Refund(Base):
 
     order: Mapped[Order] = relationship("Order", back_populates="refunds")
     return_request: Mapped[ReturnRequest | None] = relationship("ReturnRequest", back_populates="refund")
-    events: Mapped[list[RefundEvent]] = relationship(
-        "RefundEvent", back_populates="refund", order_by="RefundEvent.id"
-    )
+    events: Mapped[list[RefundEvent]] = relationship("RefundEvent", back_populates="refund", order_by="RefundEvent.id")
 
 
 class RefundEvent(Base):

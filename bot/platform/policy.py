@@ -57,6 +57,11 @@ class ItemEligibility:
     quality: Decision
 
 
+def shown(moment: datetime | date) -> str:
+    """A date as customers read it: '22 Nov 2026'."""
+    return f"{moment.day} {moment:%b %Y}"
+
+
 def received_at(order: Order, item: OrderItem) -> datetime | None:
     """When the customer got the item: the code's delivery for virtual goods, else the carrier's."""
     if item.is_virtual:
@@ -116,7 +121,7 @@ def _no_reason(item: OrderItem, got: datetime, now: datetime) -> Decision:
         return Decision(
             False,
             "window_passed",
-            f"The {NO_REASON_DAYS}-day no-reason return window ended on {deadline:%Y-%m-%d}.",
+            f"The {NO_REASON_DAYS}-day no-reason return window ended on {shown(deadline)}.",
             deadline,
         )
     conditions = list(NO_REASON_CONDITIONS)
@@ -125,7 +130,7 @@ def _no_reason(item: OrderItem, got: datetime, now: datetime) -> Decision:
     return Decision(
         True,
         "within_window",
-        f"Within the {NO_REASON_DAYS}-day no-reason return window, which ends on {deadline:%Y-%m-%d}.",
+        f"Within the {NO_REASON_DAYS}-day no-reason return window, which ends on {shown(deadline)}.",
         deadline,
         conditions,
     )
@@ -137,7 +142,7 @@ def _quality(item: OrderItem, got: datetime, now: datetime) -> Decision:
         return Decision(
             False,
             "quality_window_passed",
-            f"The {QUALITY_DAYS}-day window for quality returns ended on {deadline:%Y-%m-%d}; "
+            f"The {QUALITY_DAYS}-day window for quality returns ended on {shown(deadline)}; "
             "repair under warranty or a human agent can still help.",
             deadline,
         )
@@ -145,15 +150,14 @@ def _quality(item: OrderItem, got: datetime, now: datetime) -> Decision:
         return Decision(
             True,
             "invalid_code_only",
-            f"A virtual item can be returned only if its code is invalid, until {deadline:%Y-%m-%d}.",
+            f"A virtual item can be returned only if its code is invalid, until {shown(deadline)}.",
             deadline,
             ["the code is invalid or was already used when delivered"],
         )
     return Decision(
         True,
         "within_quality_window",
-        f"A defective, damaged or not-as-described item can be returned or exchanged until "
-        f"{deadline:%Y-%m-%d}.",
+        f"A defective, damaged or not-as-described item can be returned or exchanged until {shown(deadline)}.",
         deadline,
     )
 
@@ -242,14 +246,14 @@ def detect_exception(shipment: Shipment, now: datetime) -> ShipmentException | N
         days = (now - last_scan).days
         return ShipmentException(
             "delayed",
-            f"No scan for {days} days since {last_scan:%Y-%m-%d}.",
+            f"No scan for {days} days since {shown(last_scan)}.",
             REMEDIES["delayed"],
             new_estimate,
         )
     if shipment.estimated_delivery is not None and now > shipment.estimated_delivery:
         return ShipmentException(
             "delayed",
-            f"Past the estimated delivery of {shipment.estimated_delivery:%Y-%m-%d}.",
+            f"Past the estimated delivery of {shown(shipment.estimated_delivery)}.",
             REMEDIES["delayed"],
             new_estimate,
         )

@@ -211,9 +211,7 @@ class Builder:
         while at <= scans_until:
             location = hubs[min(hop, len(hubs) - 1)]
             s.events.append(
-                TrackingEvent(
-                    at=at, code="in_transit", location=location, description="Departed the facility"
-                )
+                TrackingEvent(at=at, code="in_transit", location=location, description="Departed the facility")
             )
             at, hop = at + 20 * HOUR, hop + 1
         return s
@@ -233,9 +231,7 @@ class Builder:
             "Out for delivery",
             ShipmentStatus.OUT_FOR_DELIVERY,
         )
-        self.scan(
-            s, delivered_at, "delivered", "Delivered, signed by the recipient", ShipmentStatus.DELIVERED
-        )
+        self.scan(s, delivered_at, "delivered", "Delivered, signed by the recipient", ShipmentStatus.DELIVERED)
         s.handed_to_last_mile = True
         o.status = OrderStatus.DELIVERED
         o.delivered_at = delivered_at
@@ -452,9 +448,7 @@ def in_flight(b: Builder, o: Order, kind: str) -> None:
     rng, now = b.rng, b.now
     b.pay(o)
     if kind in ("in_transit", "out_for_delivery"):
-        s = b.ship(
-            o, now - DAY * rng.uniform(1, 2), now + DAY * rng.uniform(1, 3), now - HOUR * rng.uniform(2, 20)
-        )
+        s = b.ship(o, now - DAY * rng.uniform(1, 2), now + DAY * rng.uniform(1, 3), now - HOUR * rng.uniform(2, 20))
         if kind == "out_for_delivery":
             b.scan(s, now - HOUR, "out_for_delivery", "Out for delivery", ShipmentStatus.OUT_FOR_DELIVERY)
             s.handed_to_last_mile = True

@@ -70,12 +70,7 @@ def get_customer(session: Session, raw_id: str | int) -> Customer:
 
 
 def customer_orders(session: Session, customer: Customer) -> list[Order]:
-    stmt = (
-        select(Order)
-        .where(Order.customer_id == customer.id)
-        .options(*_ORDER_LOAD)
-        .order_by(Order.placed_at.desc())
-    )
+    stmt = select(Order).where(Order.customer_id == customer.id).options(*_ORDER_LOAD).order_by(Order.placed_at.desc())
     return list(session.scalars(stmt))
 
 
@@ -128,17 +123,11 @@ def create_return(session: Session, order: Order, req: ReturnIn, now: datetime) 
     refused = {
         item.id: decision
         for item in items
-        if not (
-            decision := policy.return_decision(verdicts[item.id], req.reason, req.quality_issue, item)
-        ).allowed
+        if not (decision := policy.return_decision(verdicts[item.id], req.reason, req.quality_issue, item)).allowed
     }
     if refused:
         detail = "; ".join(f"item {i}: {d.reason}" for i, d in refused.items())
-        code = (
-            "already_returned"
-            if any(d.code == "already_returned" for d in refused.values())
-            else "not_eligible"
-        )
+        code = "already_returned" if any(d.code == "already_returned" for d in refused.values()) else "not_eligible"
         raise conflict(code, f"Return not possible. {detail}")
     amount = sum(i.unit_price_cents * i.quantity for i in items)
     ret = ReturnRequest(

@@ -118,7 +118,7 @@ def refund(r: Refund) -> dict[str, Any]:
         "review_due": ts(policy.review_due(requested)),
         "expected_completion": day(expected),
         "rejection_reason": r.rejection_reason,
-        "method": f"original payment method ({r.order.payment_method})",
+        "payment_method": r.order.payment_method,
     }
 
 
@@ -135,6 +135,26 @@ def return_request(r: ReturnRequest) -> dict[str, Any]:
         "ship_back_by": ts(r.ship_back_by),
         "created_at": ts(r.created_at),
         "refund": refund(r.refund) if r.refund else None,
+    }
+
+
+def return_preview(r: ReturnRequest) -> dict[str, Any]:
+    """A return not filed yet: what would go back, for how much, and the deadlines."""
+    assert r.refund is not None
+    planned = refund(r.refund)
+    returned = {ri.order_item_id for ri in r.items}
+    return {
+        "dry_run": True,
+        "order_number": r.order.number,
+        "reason": r.reason.value,
+        "quality_issue": r.quality_issue.value if r.quality_issue else None,
+        "items": [{"id": i.id, "name": i.name} for i in r.order.items if i.id in returned],
+        "refund_amount": money(r.refund_cents),
+        "currency": r.order.currency,
+        "ship_back_by": ts(r.ship_back_by),
+        "review_due": planned["review_due"],
+        "expected_completion": planned["expected_completion"],
+        "payment_method": planned["payment_method"],
     }
 
 
@@ -157,9 +177,7 @@ def order(o: Order, now: datetime) -> dict[str, Any]:
         "items": [item(i) for i in o.items],
         "shipments": [shipment_summary(s, now) for s in o.shipments],
         "returns": [{"number": r.number, "status": r.status.value} for r in o.returns],
-        "refunds": [
-            {"number": r.number, "stage": r.stage.value, "amount": money(r.amount_cents)} for r in o.refunds
-        ],
+        "refunds": [{"number": r.number, "stage": r.stage.value, "amount": money(r.amount_cents)} for r in o.refunds],
     }
 
 

@@ -1,0 +1,56 @@
+"""Two-stage fallback: first suggest what we can do, then, on a second miss in a row, offer a person."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+MISSES = {"nlu_fallback", "out_of_scope"}
+SUGGESTIONS = {
+    "order_status": "Check an order",
+    "track_shipment": "Track a parcel",
+    "return_request": "Return an item",
+    "refund_status": "Where is my refund",
+    "complaint": "Make a complaint",
+}
+MAX_SUGGESTIONS = 3
+
+
+def misses_in_a_row(tracker: Tracker) -> int:
+    """How many of the latest user messages, counted back from now, were not understood."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") not in MISSES:
+            break
+        count += 1
+    return count
+
+
+class ActionFallback(Action):
+    """Stage one offers the likeliest flows as buttons; stage two offers a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if misses_in_a_row(tracker) >= 2:
+            dispatcher.utter_message(
+                response="utter_fallback_offer_human",
+                buttons=[
+                    {"title": "Talk to a person", "payload": "/human_agent"},
+                    {"title": "No, thanks", "payload": "/deny"},
+                ],
+            )
+            return [SlotSet("handoff_reason", "fallback")]
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
+        rest = [name for name in SUGGESTIONS if name not in likely]
+        choices = (likely + rest)[:MAX_SUGGESTIONS]
+        buttons = [{"title": SUGGESTIONS[name], "payload": f"/{name}"} for name in choices]
+        buttons.append({"title": "Talk to a person", "payload": "/human_agent"})
+        dispatcher.utter_message(response="utter_fallback_rephrase", buttons=buttons)
+        return []

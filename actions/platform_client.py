@@ -1,0 +1,102 @@
+"""Async client of the platform API: 3 s timeouts, one retry on connection errors, typed failures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "http://127.0.0.1:8100"
+DEMO_API_KEY = "demo-platform-key"
+
+
+class PlatformUnavailable(Exception):
+    """The platform did not answer in time, answered 5xx, or could not be reached."""
+
+
+class PlatformRejected(Exception):
+    """The platform refused the request (4xx); `code` is its stable error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class PlatformClient:
+    """One method per API call; every call raises PlatformUnavailable or PlatformRejected on failure."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float = 3.0, retries: int = 1) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retries = retries
+
+    async def _call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        url = f"{self.base_url}/api/v1{path}"
+        all_headers = {"X-Api-Key": self.api_key, **(headers or {})}
+        for attempt in range(self.retries + 1):
+            try:
+                async with (
+                    aiohttp.ClientSession(timeout=self.timeout) as http,
+                    http.request(method, url, json=body, headers=all_headers) as resp,
+                ):
+                    status = resp.status
+                    payload = await resp.json(content_type=None)
+            except aiohttp.ClientConnectionError as exc:
+                if attempt < self.retries:
+                    log.warning("platform unreachable (%s), retrying once", exc)
+                    continue
+                raise PlatformUnavailable(f"platform unreachable: {exc}") from exc
+            except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                raise PlatformUnavailable(f"platform call failed: {exc!r}") from exc
+            if status >= 500:
+                raise PlatformUnavailable(f"platform answered {status}")
+            if status >= 400:
+                error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+                raise PlatformRejected(status, error.get("code", "error"), error.get("message", ""))
+            return payload
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def order(self, number: str) -> dict[str, Any]:
+        return dict(await self._call("GET", f"/orders/{number}"))
+
+    async def verify(self, number: str, *, email: str | None = None, phone: str | None = None) -> bool:
+        body = {"email": email} if email is not None else {"phone": phone}
+        return bool((await self._call("POST", f"/orders/{number}/verify", body))["verified"])
+
+    async def eligibility(self, number: str) -> list[dict[str, Any]]:
+        return list((await self._call("GET", f"/orders/{number}/return-eligibility"))["items"])
+
+    async def create_return(self, number: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return dict(await self._call("POST", f"/orders/{number}/returns", body, {"Idempotency-Key": key}))
+
+    async def preview_return(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(await self._call("POST", f"/orders/{number}/returns?dry_run=1", body))
+
+    async def returns(self, number: str) -> list[dict[str, Any]]:
+        return list((await self._call("GET", f"/orders/{number}/returns"))["returns"])
+
+    async def refunds(self, number: str) -> list[dict[str, Any]]:
+        return list((await self._call("GET", f"/orders/{number}/refunds"))["refunds"])
+
+    async def tracking(self, number: str) -> dict[str, Any]:
+        return dict(await self._call("GET", f"/orders/{number}/tracking"))
+
+    async def complaint(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return dict(await self._call("POST", "/complaints", body, {"Idempotency-Key": key}))
+
+    async def freeze(self, customer_id: int, reason: str) -> dict[str, Any]:
+        return dict(await self._call("POST", f"/customers/{customer_id}/freeze", {"reason": reason}))
+
+
+def client_from_env() -> PlatformClient:
+    """Built per use from PLATFORM_URL and PLATFORM_API_KEY, so nothing happens at import time."""
+    key = os.environ.get("PLATFORM_API_KEY") or (DEMO_API_KEY if os.environ.get("DEMO_MODE") == "1" else "")
+    return PlatformClient(os.environ.get("PLATFORM_URL", DEFAULT_URL), key)
