@@ -55,7 +55,8 @@ reseed: $(STAMP) ## Replace the platform stub's data with fresh demo data (dates
 
 bench-train: $(STAMP) ## Measure a full `rasa train` from scratch (not run by CI)
 	@tmp=$$(mktemp -d); start=$$(date +%s); \
-	$(RASA) train --force --out $$tmp --quiet >/dev/null; \
+	RASA_CACHE_DIRECTORY=$$tmp/cache $(RASA) train --force --out $$tmp --quiet >/dev/null 2>&1 \
+	  || { echo "rasa train failed"; rm -rf $$tmp; exit 1; }; \
 	echo "rasa train: $$(( $$(date +%s) - start )) s on $$(nproc) cores"; rm -rf $$tmp
 
 bench-rest: $(STAMP) ## Latency of one message through Rasa REST over the scenario conversations (needs `make run` up)
