@@ -29,7 +29,7 @@ $(MODEL): $(STAMP) $(RASA_SRC)
 
 train: $(MODEL) ## Train the Rasa model when data/, config.yml or domain.yml changed
 
-run: $(STAMP) $(MODEL) ## Start every process (platform stub, Rasa, action server) on the embedded SQLite default
+run: $(STAMP) $(MODEL) ## Start every process (gateway, Rasa, action server, platform stub) on embedded SQLite
 	@mkdir -p var
 	@echo "using settings from $(ENV_FILE); Ctrl-C stops everything"
 	$(BIN)/honcho start -f Procfile -e $(ENV_FILE)
@@ -62,10 +62,13 @@ bench-train: $(STAMP) ## Measure a full `rasa train` from scratch (not run by CI
 bench-rest: $(STAMP) ## Latency of one message through Rasa REST over the scenario conversations (needs `make run` up)
 	$(BIN)/python -m benchmarks.rest_latency
 
+bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-console time (needs `make run` up)
+	$(BIN)/python -m benchmarks.gateway
+
 lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^shopdesk' > constraints.txt
 
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest lock clean
+.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway lock clean

@@ -31,13 +31,14 @@ def misses_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionFallback(Action):
-    """Stage one offers the likeliest flows as buttons; stage two offers a person."""
+    """Stage one offers the likeliest flows as buttons; stage two offers a person (and the gateway queues)."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if misses_in_a_row(tracker) >= 2:
+        misses = misses_in_a_row(tracker)
+        if misses >= 2:
             dispatcher.utter_message(
                 response="utter_fallback_offer_human",
                 buttons=[
@@ -45,6 +46,7 @@ class ActionFallback(Action):
                     {"title": "No, thanks", "payload": "/deny"},
                 ],
             )
+            dispatcher.utter_message(json_message={"fallback": {"misses": misses}})  # the gateway queues on 2
             return [SlotSet("handoff_reason", "fallback")]
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import is_verified_for
+from actions.base import is_verified_for, latest_intent
 
 SKILLS = {
     "order_status": "orders",
@@ -25,6 +25,7 @@ PRIORITIES = {
     "parcel_lost": "high",
     "parcel_damaged": "high",
     "complaint_severe": "high",
+    "angry_customer": "high",
 }
 SUMMARY_SLOTS = ("request", "return_reason", "quality_issue", "complaint_category", "remedy")
 
@@ -47,11 +48,13 @@ def handoff_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
         parts.append(f"Slots: {', '.join(slots)}.")
     if tracker.get_slot("verification_locked"):
         parts.append("Verification failed 3 times.")
+    skill = {"security": "security", "angry_customer": "complaints"}.get(reason, SKILLS.get(str(request), "general"))
     return {
         "reason": reason,
         "priority": PRIORITIES.get(reason, "normal"),
-        "skill": "security" if reason == "security" else SKILLS.get(str(request), "general"),
+        "skill": skill,
         "summary": " ".join(parts),
+        "order_number": tracker.get_slot("order_number"),
     }
 
 
@@ -76,4 +79,6 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if latest_intent(tracker) == "angry":
+            return hand_off(dispatcher, tracker, "angry_customer")
         return hand_off(dispatcher, tracker, tracker.get_slot("handoff_reason") or "customer_request")

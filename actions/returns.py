@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import PlatformAction, client, verified_order
-from actions.platform_client import PlatformRejected
 from actions.text import bullet_list, day, money, payment_name
+from bot.platform.client import PlatformRejected
 
 REASON_BUTTONS = {
     "no_reason": {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sanic import Sanic
 from sanic.exceptions import SanicException
 from sanic.request import Request
@@ -90,3 +91,19 @@ def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     return body
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], body: dict[str, Any], root_field: str = "body") -> M:
+    """Validates `body` against `model`; the first error becomes a 400 naming its field."""
+    try:
+        return model.parse_obj(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"] if part != "__root__"]
+        field = ".".join(loc) or root_field
+        if first["type"] == "value_error.extra":
+            raise bad_request(field, f"Unknown field {field!r}.") from exc
+        raise bad_request(field, f"{field}: {first['msg']}") from exc

@@ -318,6 +318,7 @@ async def test_handoff_signal(bot_platform: Platform) -> None:
                     "skill": "logistics",
                     "summary": "Intents: order_status, inform, human_agent. Order: 80000005. "
                     "Verified: yes, customer 1. Slots: request=track.",
+                    "order_number": "80000005",
                 }
             }
         },
@@ -337,7 +338,14 @@ async def test_plain_request_for_a_person() -> None:
         "priority": "normal",
         "skill": "general",
         "summary": "Intents: human_agent. Order: none. Verified: no.",
+        "order_number": None,
     }
+
+
+async def test_angry_customer_is_handed_off_with_high_priority() -> None:
+    messages, _ = await run(ActionHandoff(), make_tracker({}, "you are useless", "angry"))
+    handoff = messages[1]["custom"]["handoff"]
+    assert (handoff["reason"], handoff["priority"], handoff["skill"]) == ("angry_customer", "high", "complaints")
 
 
 # --- fallback, failures and retry --------------------------------------------------------------
@@ -362,7 +370,8 @@ async def test_two_stage_fallback() -> None:
     second = make_tracker({}, "what's the weather", "out_of_scope", history=[user_turn("nlu_fallback", "blorp")])
     messages, events = await run(ActionFallback(), second)
     assert messages == [
-        {"response": "utter_fallback_offer_human", "buttons": [HUMAN, {"title": "No, thanks", "payload": "/deny"}]}
+        {"response": "utter_fallback_offer_human", "buttons": [HUMAN, {"title": "No, thanks", "payload": "/deny"}]},
+        {"custom": {"fallback": {"misses": 2}}},
     ]
     assert events == [slot("handoff_reason", "fallback")]
 

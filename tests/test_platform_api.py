@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.platform.db import make_engine, make_sessionmaker
+from bot.db import make_engine, make_sessionmaker
 from bot.platform.models import IdempotencyRecord, ReturnRequest
 from tests.conftest import API_KEY, Platform
 

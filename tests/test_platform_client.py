@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from actions.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
+from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavailable
 from tests.conftest import API_KEY, Platform
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{"verified": true}'

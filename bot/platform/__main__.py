@@ -6,9 +6,10 @@ import argparse
 import logging
 import sys
 
+from bot.db import make_engine, make_sessionmaker
 from bot.platform.app import create_app, utcnow
 from bot.platform.config import ConfigError, PlatformConfig
-from bot.platform.db import Base, make_engine, make_sessionmaker
+from bot.platform.db import Base
 from bot.platform.seed import ensure_seeded
 
 

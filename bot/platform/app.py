@@ -10,11 +10,12 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.platform import seed
 from bot.platform.api import api, require_api_key
 from bot.platform.config import PlatformConfig
-from bot.platform.db import Base, make_engine, make_sessionmaker
+from bot.platform.db import Base
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=1)

@@ -1,55 +1,7 @@
-"""Database plumbing for the platform stub: declarative base, UTC datetimes, engines."""
+"""The platform stub's declarative base: its tables live apart from the gateway's."""
 
-from __future__ import annotations
-
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import declarative_base, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import declarative_base
 
 Base: Any = declarative_base()
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as naive UTC and hands them back aware, on every backend."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-def make_engine(url: str) -> Engine:
-    """Creates a 2.0-style engine; SQLite files get their folder and foreign keys enforced."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Turns on foreign keys and WAL so concurrent readers do not block the writer."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-
-
-def make_sessionmaker(engine: Engine) -> sessionmaker:
-    """Session factory whose `.begin()` gives one transaction: commit on success, rollback on error."""
-    return sessionmaker(engine, future=True, expire_on_commit=False)

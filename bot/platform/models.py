@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, relationship
 
-from bot.platform.db import Base, UTCDateTime
+from bot.db import UTCDateTime
+from bot.platform.db import Base
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from pydantic import BaseModel, Extra, StrictInt, ValidationError, constr, root_validator, validator
+from pydantic import BaseModel, Extra, StrictInt, constr, root_validator, validator
 
-from bot.errors import bad_request
+from bot.errors import M, parse_body
 from bot.platform.models import ComplaintCategory, QualityIssue, ReturnReason, Severity
 
 OrderNumber = constr(strict=True, regex=r"^\d{8}$")
@@ -62,8 +62,6 @@ class FreezeIn(_Strict):
     reason: constr(strict=True, min_length=1, max_length=500)  # type: ignore[valid-type]
 
 
-M = TypeVar("M", bound=BaseModel)
-
 _ROOT_FIELDS = {
     "VerifyIn": "email",
     "ReturnIn": "quality_issue",
@@ -71,13 +69,5 @@ _ROOT_FIELDS = {
 
 
 def parse(model: type[M], body: dict[str, Any]) -> M:
-    """Validates `body` against `model`; the first error becomes a 400 naming its field."""
-    try:
-        return model.parse_obj(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first["loc"] if part != "__root__"]
-        field = ".".join(loc) or _ROOT_FIELDS.get(model.__name__, "body")
-        if first["type"] == "value_error.extra":
-            raise bad_request(field, f"Unknown field {field!r}.") from exc
-        raise bad_request(field, f"{field}: {first['msg']}") from exc
+    """Validates `body`; an error of the whole body is blamed on the field it is about."""
+    return parse_body(model, body, _ROOT_FIELDS.get(model.__name__, "body"))

@@ -1,4 +1,4 @@
-"""Async client of the platform API: 3 s timeouts, one retry on connection errors, typed failures."""
+"""Async client of the platform API (used by the actions and the gateway): 3 s timeouts, one retry."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The gateway: customers' channels, conversations, the handoff queue and the agents' side."""

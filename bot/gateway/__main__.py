@@ -1,0 +1,50 @@
+"""`python -m bot.gateway`: serve the gateway; `add-agent NAME` creates an agent account."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+from bot.db import make_engine, make_sessionmaker
+from bot.gateway.app import create_app, ensure_agent
+from bot.gateway.config import GatewayConfig
+from bot.gateway.models import Base
+from bot.platform.app import utcnow
+from bot.platform.config import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    add = sub.add_parser("add-agent", help="create an agent (password from AGENT_PASSWORD or a prompt)")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--skills", default="general", help="comma-separated, e.g. refunds,logistics")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = GatewayConfig.from_env()
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "add-agent":
+        password = os.environ.get("AGENT_PASSWORD") or getpass.getpass(f"password for {args.username}: ")
+        if len(password) < 8:
+            print("gateway: the password needs at least 8 characters", file=sys.stderr)
+            return 2
+        engine = make_engine(config.database_url)
+        Base.metadata.create_all(engine)
+        created = ensure_agent(
+            make_sessionmaker(engine), args.username, args.name or args.username, password, args.skills, utcnow()
+        )
+        print(f"gateway: agent {args.username} {'created' if created else 'already exists'}")
+        return 0 if created else 1
+    create_app(config).run(host=config.host, port=config.port, access_log=False, motd=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

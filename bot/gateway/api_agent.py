@@ -1,0 +1,87 @@
+"""Agents' HTTP API and websocket (a contract): log in, queue, claim, reply, resolve, hand back."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot.errors import json_body, parse_body
+from bot.gateway.api_customer import bearer, desk
+from bot.gateway.models import Agent
+from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
+
+agent_api = Blueprint("agent_api", url_prefix="/api/agent")
+
+
+def agent(request: Request) -> Agent:
+    return desk(request).agent_for(bearer(request))
+
+
+@agent_api.on_request
+async def check_websocket_token(request: Request) -> None:
+    """Refuses a console's websocket before the handshake unless ?token= is an agent's."""
+    if request.path == "/api/agent/ws":
+        desk(request).agent_for(request.args.get("token"))
+
+
+@agent_api.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    body = parse_body(LoginIn, json_body(request))
+    return json(desk(request).login(body.username, body.password))
+
+
+@agent_api.get("/queue")
+async def queue(request: Request) -> HTTPResponse:
+    return json(desk(request).queue(agent(request)))
+
+
+@agent_api.get("/conversations/<conv_id>")
+async def detail(request: Request, conv_id: str) -> HTTPResponse:
+    agent(request)
+    found = desk(request).detail(conv_id)
+    found["order"] = await request.app.ctx.orders.lookup(found["order_number"])
+    return json(found)
+
+
+@agent_api.post("/conversations/<conv_id>/claim")
+async def claim(request: Request, conv_id: str) -> HTTPResponse:
+    return json(await desk(request).claim(conv_id, agent(request)))
+
+
+@agent_api.post("/conversations/<conv_id>/messages")
+async def reply(request: Request, conv_id: str) -> HTTPResponse:
+    me = agent(request)
+    body = parse_body(AgentMessageIn, json_body(request))
+    return json(await desk(request).agent_message(conv_id, me, body.text), status=201)
+
+
+@agent_api.post("/conversations/<conv_id>/resolve")
+async def resolve(request: Request, conv_id: str) -> HTTPResponse:
+    return json(await desk(request).resolve(conv_id, agent(request)))
+
+
+@agent_api.post("/conversations/<conv_id>/handback")
+async def hand_back(request: Request, conv_id: str) -> HTTPResponse:
+    me = agent(request)
+    body = parse_body(HandBackIn, json_body(request))
+    return json(await desk(request).hand_back(conv_id, me, body.note))
+
+
+@agent_api.websocket("/ws")
+async def live(request: Request, ws: Any) -> None:
+    """Pushes every new message, status change and escalation to the console (token checked before)."""
+    hub = desk(request).hub
+    hub.agents.add(ws)
+    try:
+        while True:
+            await ws.recv()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        pass
+    finally:
+        hub.agents.discard(ws)

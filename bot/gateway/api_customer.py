@@ -1,0 +1,78 @@
+"""Customers' HTTP API and websocket (a contract): open, write, read the transcript, rate."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot.errors import bad_request, json_body, parse_body
+from bot.gateway.desk import Desk
+from bot.gateway.schemas import MessageIn, RatingIn
+
+customer_api = Blueprint("customer_api")
+
+
+def desk(request: Request) -> Desk:
+    return request.app.ctx.desk
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+@customer_api.on_request
+async def check_websocket_token(request: Request) -> None:
+    """Refuses a widget's websocket before the handshake when its ?token= does not open the conversation."""
+    if request.path.startswith("/ws/conversations/"):
+        desk(request).authorize(request.path.rsplit("/", 1)[-1], request.args.get("token"))
+
+
+@customer_api.post("/api/conversations")
+async def open_conversation(request: Request) -> HTTPResponse:
+    conv_id, token = desk(request).open("web")
+    return json({"conversation_id": conv_id, "token": token}, status=201)
+
+
+@customer_api.post("/api/conversations/<conv_id>/messages")
+async def post_message(request: Request, conv_id: str) -> HTTPResponse:
+    desk(request).authorize(conv_id, bearer(request))
+    body = parse_body(MessageIn, json_body(request))
+    return json(await desk(request).customer_message(conv_id, body.text, shown=body.label))
+
+
+@customer_api.get("/api/conversations/<conv_id>/messages")
+async def get_messages(request: Request, conv_id: str) -> HTTPResponse:
+    desk(request).authorize(conv_id, bearer(request))
+    raw = request.args.get("after", "0")
+    if not raw.isdigit():
+        raise bad_request("after", "after must be a sequence number (0 or more).")
+    return json(desk(request).transcript(conv_id, int(raw)))
+
+
+@customer_api.post("/api/conversations/<conv_id>/rating")
+async def rate(request: Request, conv_id: str) -> HTTPResponse:
+    desk(request).authorize(conv_id, bearer(request))
+    body = parse_body(RatingIn, json_body(request))
+    desk(request).rate(conv_id, body.rating, body.comment.strip())
+    return json({"conversation_id": conv_id, "rating": body.rating})
+
+
+@customer_api.websocket("/ws/conversations/<conv_id>")
+async def live(request: Request, ws: Any, conv_id: str) -> None:
+    """Pushes the conversation's new messages and status changes (the token was checked before)."""
+    hub = desk(request).hub
+    hub.customers[conv_id].add(ws)
+    try:
+        while True:
+            await ws.recv()  # the widget sends pings only; messages go through the HTTP API
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        pass
+    finally:
+        hub.customers[conv_id].discard(ws)

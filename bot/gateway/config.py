@@ -1,0 +1,45 @@
+"""Settings of the gateway, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.platform.config import DEMO_API_KEY, ConfigError, demo_mode
+
+DEMO_RASA_TOKEN = "demo-rasa-token"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    database_url: str
+    rasa_url: str
+    rasa_token: str
+    platform_url: str
+    platform_api_key: str
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
+        demo = demo_mode(env)
+        token = env.get("RASA_TOKEN") or (DEMO_RASA_TOKEN if demo else "")
+        key = env.get("PLATFORM_API_KEY") or (DEMO_API_KEY if demo else "")
+        if not token or not key:
+            raise ConfigError("RASA_TOKEN and PLATFORM_API_KEY must be set (or DEMO_MODE=1).")
+        try:
+            port = int(env.get("GATEWAY_PORT", "8000"))
+        except ValueError as exc:
+            raise ConfigError("GATEWAY_PORT must be a number.") from exc
+        return cls(
+            database_url=env.get("DATABASE_URL", "sqlite:///var/app.db"),
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005"),
+            rasa_token=token,
+            platform_url=env.get("PLATFORM_URL", "http://127.0.0.1:8100"),
+            platform_api_key=key,
+            demo=demo,
+            host=env.get("GATEWAY_HOST", "127.0.0.1"),
+            port=port,
+        )

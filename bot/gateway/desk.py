@@ -1,0 +1,449 @@
+"""The help desk: customers' messages go to the bot or wait for a person; agents claim, reply, resolve."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import ApiError, conflict
+from bot.gateway import auth, states
+from bot.gateway.anger import AngerDetector
+from bot.gateway.hub import Hub
+from bot.gateway.models import PRIORITY_RANK, Agent, AgentToken, Conversation, Message, Status, StatusChange
+from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+TOKEN_LIFETIME = timedelta(hours=12)
+ONLINE_WINDOW = timedelta(minutes=2)
+RESPONSE_PROMISE = "within 48 hours"
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "seq": m.seq,
+        "author": m.author,
+        "agent": m.agent.display_name if m.agent else None,
+        "text": m.text,
+        "buttons": json.loads(m.buttons_json) if m.buttons_json else [],
+        "created_at": m.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else round((end - start).total_seconds(), 1)
+
+
+class Desk:
+    """All conversation logic of the gateway; channels and HTTP handlers only translate to and from it."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        rasa: RasaClient,
+        hub: Hub,
+        clock: Callable[[], datetime],
+        anger: AngerDetector | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.rasa = rasa
+        self.hub = hub
+        self.clock = clock
+        self.anger = anger or AngerDetector()
+
+    # --- customers ------------------------------------------------------------------------------
+
+    def open(
+        self, channel: str = "web", external_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[str, str]:
+        """A new conversation and the token that opens it (only its hash is stored)."""
+        token = secrets.token_urlsafe(24)
+        conv_id = uuid.uuid4().hex
+        with self.sessions.begin() as s:
+            s.add(
+                Conversation(
+                    id=conv_id,
+                    channel=channel,
+                    external_id=external_id,
+                    token_hash=auth.token_hash(token),
+                    status=Status.BOT.value,
+                    customer_id=customer_id,
+                    created_at=self.clock(),
+                )
+            )
+            s.add(
+                StatusChange(
+                    conversation_id=conv_id,
+                    from_status=None,
+                    to_status=Status.BOT.value,
+                    actor=f"customer:{channel}",
+                    reason="conversation opened",
+                    at=self.clock(),
+                )
+            )
+        return conv_id, token
+
+    def authorize(self, conv_id: str, token: str | None) -> None:
+        """A customer's token opens its own conversation and nothing else."""
+        if not token:
+            raise ApiError(401, "unauthorized", "An Authorization: Bearer <token> header is required.")
+        with self.sessions() as s:
+            conv = states.load(s, conv_id)
+            if not hmac.compare_digest(conv.token_hash, auth.token_hash(token)):
+                raise ApiError(403, "forbidden", "This token does not open this conversation.")
+
+    def transcript(self, conv_id: str, after: int = 0) -> dict[str, Any]:
+        with self.sessions() as s:
+            conv = states.load(s, conv_id)
+            rows = s.scalars(
+                select(Message).where(Message.conversation_id == conv_id, Message.seq > after).order_by(Message.seq)
+            )
+            return {"status": conv.status, "messages": [message_view(m) for m in rows]}
+
+    async def customer_message(
+        self, conv_id: str, text: str, metadata: dict[str, Any] | None = None, shown: str | None = None
+    ) -> dict[str, Any]:
+        """Stores the message first (nothing is lost), then lets the bot answer or tells the customer to wait."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            reopened = conv.status == Status.RESOLVED.value
+            if reopened:
+                states.transition(s, conv, Status.BOT, "customer", "new message after resolution", now)
+            msg = states.append(s, conv, "customer", shown or text, now)
+            s.flush()
+            status, channel = conv.status, conv.channel
+            customer_id = conv.customer_id
+            recent = list(
+                s.scalars(
+                    select(Message.text)
+                    .where(Message.conversation_id == conv_id, Message.author == "customer")
+                    .order_by(Message.seq.desc())
+                    .limit(3)
+                )
+            )[::-1]
+            posted = message_view(msg)
+        await self._publish(conv_id, channel, [posted], echo_customer=True)
+        if status != Status.BOT.value:
+            return await self._while_waiting(conv_id, channel, status)
+        meta = {**(metadata or {}), **({"customer_id": customer_id} if customer_id else {})}
+        try:
+            if reopened:
+                await self.rasa.resume(conv_id)
+            reply = await self.rasa.send(conv_id, text, meta)
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable for %s: %s", conv_id, exc)
+            return await self._bot_down(conv_id, channel)
+        return await self._bot_answered(conv_id, channel, reply, recent)
+
+    async def _bot_answered(self, conv_id: str, channel: str, reply: BotReply, recent: list[str]) -> dict[str, Any]:
+        now = self.clock()
+        assessment = self.anger.assess(recent)
+        escalated_by_gateway = False
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            if reply.handoff:
+                payload = reply.handoff
+                conv.order_number = payload.get("order_number") or conv.order_number
+                out += self._escalate(
+                    s, conv, "bot", str(payload.get("reason", "handoff")), str(payload.get("priority", "normal")),
+                    str(payload.get("skill", "general")), str(payload.get("summary", "")), now,
+                )  # fmt: skip
+            elif reply.misses >= 2:
+                summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
+                out += self._escalate(s, conv, "gateway", "fallback", "normal", "general", summary, now)
+                escalated_by_gateway = True
+            elif assessment.angry:
+                signals = ", ".join(assessment.signals) or "sentiment"
+                summary = f"Angry wording (score {assessment.score}, signals: {signals}). Last: {recent[-1]!r}"
+                out += self._escalate(s, conv, "gateway", "angry_customer", "high", "complaints", summary, now)
+                escalated_by_gateway = True
+            s.flush()
+            views = [message_view(m) for m in out]
+            status = conv.status
+        if escalated_by_gateway:
+            await self._pause_bot(conv_id)
+        await self._publish(conv_id, channel, views, status=status)
+        return {"messages": views, "status": status}
+
+    async def _bot_down(self, conv_id: str, channel: str) -> dict[str, Any]:
+        """Rasa or the action server failed: the message is kept and a person takes over."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            out = [
+                states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
+                *self._escalate(s, conv, "gateway", "bot_unavailable", "high", "general", "Rasa did not answer.", now),
+            ]
+            s.flush()
+            views, status = [message_view(m) for m in out], conv.status
+        await self._publish(conv_id, channel, views, status=status)
+        return {"messages": views, "status": status}
+
+    async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
+        if status != Status.QUEUED.value:
+            return {"messages": [], "status": status}
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            note = states.append(s, conv, "system", self._waiting_text(s, conv), self.clock())
+            s.flush()
+            view = message_view(note)
+        await self._publish(conv_id, channel, [view], status=status)
+        return {"messages": [view], "status": status}
+
+    def _escalate(
+        self,
+        s: Session,
+        conv: Conversation,
+        actor: str,
+        reason: str,
+        priority: str,
+        skill: str,
+        summary: str,
+        now: datetime,
+    ) -> list[Message]:
+        """Queues the conversation and tells the customer honestly how long it may take."""
+        if priority not in PRIORITY_RANK:
+            priority = "normal"
+        states.transition(s, conv, Status.QUEUED, actor, reason, now, priority=priority, skill=skill, summary=summary)
+        conv.reason = reason
+        s.flush()
+        return [states.append(s, conv, "system", self._waiting_text(s, conv), now)]
+
+    def _waiting_text(self, s: Session, conv: Conversation) -> str:
+        if not self.agents_online(s):
+            return (
+                f"No agent is online right now. I've left ticket {conv.id[:8].upper()} for our team, and you'll "
+                f"get an answer {RESPONSE_PROMISE}. Anything you write here reaches them."
+            )
+        return (
+            f"A colleague will take over: you're number {self.queue_position(s, conv)} in the queue. "
+            "Anything you write here reaches them."
+        )
+
+    def queue_position(self, s: Session, conv: Conversation) -> int:
+        queued = s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all()
+        ordered = sorted(queued, key=self._queue_key)
+        return next((i + 1 for i, c in enumerate(ordered) if c.id == conv.id), len(ordered))
+
+    @staticmethod
+    def _queue_key(c: Conversation) -> tuple[int, datetime]:
+        return (PRIORITY_RANK.get(c.priority or "normal", 2), c.waiting_since or c.created_at)
+
+    def agents_online(self, s: Session) -> bool:
+        if self.hub.agents_connected():
+            return True
+        since = self.clock() - ONLINE_WINDOW
+        return bool(s.scalar(select(func.count()).select_from(Agent).where(Agent.last_seen_at >= since)))
+
+    async def _pause_bot(self, conv_id: str) -> None:
+        try:
+            await self.rasa.pause(conv_id)
+        except RasaUnavailable:
+            log.warning("could not pause the bot for %s; the gateway keeps it silent anyway", conv_id)
+
+    async def _publish(
+        self,
+        conv_id: str,
+        channel: str,
+        views: list[dict[str, Any]],
+        status: str | None = None,
+        echo_customer: bool = False,
+    ) -> None:
+        for view in views:
+            event = {"type": "message", "conversation_id": conv_id, "message": view}
+            if view["author"] != "customer" or echo_customer:
+                await self.hub.to_customer(conv_id, channel, event)
+            await self.hub.to_agents(event)
+        if status is not None:
+            event = {"type": "status", "conversation_id": conv_id, "status": status}
+            await self.hub.to_customer(conv_id, channel, event)
+            await self.hub.to_agents(event)
+
+    def rate(self, conv_id: str, rating: int, comment: str) -> None:
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            if conv.status != Status.RESOLVED.value:
+                raise conflict("not_resolved", "Only a resolved conversation can be rated.")
+            conv.rating, conv.rating_comment = rating, comment
+
+    # --- agents ---------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            agent = s.scalars(select(Agent).where(Agent.username == username)).first()
+            if agent is None or not auth.check_password(password, agent.password_hash):
+                raise ApiError(401, "unauthorized", "Wrong username or password.")
+            token = auth.new_token()
+            s.add(AgentToken(token_hash=auth.token_hash(token), agent_id=agent.id, expires_at=now + TOKEN_LIFETIME))
+            agent.last_seen_at = now
+            return {"token": token, "agent": self.agent_view(agent)}
+
+    @staticmethod
+    def agent_view(agent: Agent) -> dict[str, Any]:
+        return {"id": agent.id, "username": agent.username, "name": agent.display_name, "skills": agent.skill_list}
+
+    def agent_for(self, token: str | None) -> Agent:
+        """The agent a bearer token belongs to; customers' tokens and expired ones open nothing."""
+        if not token:
+            raise ApiError(401, "unauthorized", "An agent's Authorization: Bearer <token> header is required.")
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = s.get(AgentToken, auth.token_hash(token))
+            if row is None or row.expires_at < now:
+                raise ApiError(401, "unauthorized", "The agent token is unknown or expired.")
+            row.agent.last_seen_at = now
+            s.flush()
+            s.expunge(row.agent)
+            return row.agent
+
+    def queue(self, agent: Agent) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions() as s:
+            waiting = sorted(
+                s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all(),
+                key=self._queue_key,
+            )
+            mine = s.scalars(
+                select(Conversation).where(
+                    Conversation.status == Status.ASSIGNED.value, Conversation.assignee_id == agent.id
+                )
+            ).all()
+            return {
+                "queue": [self._row(s, c, now) for c in waiting],
+                "mine": [self._row(s, c, now) for c in mine],
+            }
+
+    def _row(self, s: Session, c: Conversation, now: datetime) -> dict[str, Any]:
+        last = s.scalars(
+            select(Message)
+            .where(Message.conversation_id == c.id, Message.author == "customer")
+            .order_by(Message.seq.desc())
+            .limit(1)
+        ).first()
+        return {
+            "id": c.id,
+            "channel": c.channel,
+            "status": c.status,
+            "reason": c.reason,
+            "priority": c.priority,
+            "skill": c.skill,
+            "summary": c.summary,
+            "waiting_seconds": _seconds(c.waiting_since, now),
+            "last_message": last.text if last else None,
+        }
+
+    def detail(self, conv_id: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions() as s:
+            conv = states.load(s, conv_id)
+            messages = s.scalars(select(Message).where(Message.conversation_id == conv_id).order_by(Message.seq))
+            return {
+                **self._row(s, conv, now),
+                "order_number": conv.order_number,
+                "assignee": conv.assignee.display_name if conv.assignee else None,
+                "rating": conv.rating,
+                "rating_comment": conv.rating_comment,
+                "messages": [message_view(m) for m in messages],
+                "history": [
+                    {
+                        "from": c.from_status,
+                        "to": c.to_status,
+                        "actor": c.actor,
+                        "reason": c.reason,
+                        "at": c.at.isoformat(),
+                    }
+                    for c in conv.changes
+                ],
+                "metrics": self.metrics(s, conv),
+            }
+
+    @staticmethod
+    def metrics(s: Session, conv: Conversation) -> dict[str, float | None]:
+        """Waiting time and first-response time of the latest escalation, derived from the records."""
+        queued = next((c for c in reversed(conv.changes) if c.to_status == Status.QUEUED.value), None)
+        if queued is None:
+            return {"waiting_seconds": None, "first_response_seconds": None}
+        claimed = next((c for c in conv.changes if c.id > queued.id and c.to_status == Status.ASSIGNED.value), None)
+        first_reply = s.scalars(
+            select(Message.created_at)
+            .where(Message.conversation_id == conv.id, Message.author == "agent", Message.created_at >= queued.at)
+            .order_by(Message.seq)
+            .limit(1)
+        ).first()
+        return {
+            "waiting_seconds": _seconds(queued.at, claimed.at if claimed else None),
+            "first_response_seconds": _seconds(queued.at, first_reply),
+        }
+
+    async def claim(self, conv_id: str, agent: Agent) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = states.claim(s, conv_id, agent, now)
+            note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
+            s.flush()
+            channel, view = conv.channel, message_view(note)
+        await self._publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
+        return self.detail(conv_id)
+
+    def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
+        conv = states.load(s, conv_id, lock=True)
+        if conv.status != Status.ASSIGNED.value or conv.assignee_id != agent.id:
+            raise conflict("not_yours", "Claim the conversation before acting on it.")
+        return conv
+
+    async def agent_message(self, conv_id: str, agent: Agent, text: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            msg = states.append(s, conv, "agent", text, now, agent_id=agent.id)
+            s.flush()
+            msg.agent = s.get(Agent, agent.id)
+            channel, view = conv.channel, message_view(msg)
+        await self._publish(conv_id, channel, [view])
+        return view
+
+    async def resolve(self, conv_id: str, agent: Agent) -> dict[str, Any]:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            states.transition(s, conv, Status.RESOLVED, f"agent:{agent.username}", "resolved by the agent", now)
+            note = states.append(
+                s, conv, "system", f"{agent.display_name} left: the conversation is resolved. How did we do?", now
+            )
+            s.flush()
+            channel, view = conv.channel, message_view(note)
+        await self._publish(conv_id, channel, [view], status=Status.RESOLVED.value)
+        await self.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
+        return self.detail(conv_id)
+
+    async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
+        """Gives the conversation back to the bot, which resumes knowing what the agent did."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}"[:200], now)
+            left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
+            s.flush()
+            channel, views = conv.channel, [message_view(left)]
+        try:
+            reply = await self.rasa.hand_back(conv_id, note or f"{agent.display_name} helped you.")
+        except RasaUnavailable:
+            reply = BotReply()
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            s.flush()
+            views += [message_view(m) for m in out]
+        await self._publish(conv_id, channel, views, status=Status.BOT.value)
+        return self.detail(conv_id)

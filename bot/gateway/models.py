@@ -1,0 +1,110 @@
+"""Tables of the gateway: conversations, their transcript and status history, agents."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+
+from bot.db import UTCDateTime
+
+Base: Any = declarative_base()
+
+
+class Status(str, enum.Enum):
+    BOT = "bot"
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(100), nullable=False)
+    password_hash: Mapped[str] = Column(String(200), nullable=False)
+    skills: Mapped[str] = Column(String(200), nullable=False, default="general")
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[datetime | None] = Column(UTCDateTime)
+
+    @property
+    def skill_list(self) -> list[str]:
+        return [s for s in self.skills.split(",") if s]
+
+
+class AgentToken(Base):
+    __tablename__ = "agent_tokens"
+
+    token_hash: Mapped[str] = Column(String(64), primary_key=True)
+    agent_id: Mapped[int] = Column(ForeignKey("agents.id"), nullable=False)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    agent: Mapped[Agent] = relationship("Agent")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[str] = Column(String(32), primary_key=True)
+    channel: Mapped[str] = Column(String(16), nullable=False, default="web")
+    external_id: Mapped[str | None] = Column(String(64))
+    token_hash: Mapped[str] = Column(String(64), nullable=False)
+    status: Mapped[str] = Column(String(16), nullable=False, default=Status.BOT.value)
+    priority: Mapped[str | None] = Column(String(16))
+    skill: Mapped[str | None] = Column(String(32))
+    reason: Mapped[str | None] = Column(String(64))
+    summary: Mapped[str | None] = Column(Text)
+    order_number: Mapped[str | None] = Column(String(8))
+    customer_id: Mapped[str | None] = Column(String(32))
+    assignee_id: Mapped[int | None] = Column(ForeignKey("agents.id"))
+    waiting_since: Mapped[datetime | None] = Column(UTCDateTime)
+    last_seq: Mapped[int] = Column(Integer, nullable=False, default=0)
+    rating: Mapped[int | None] = Column(Integer)
+    rating_comment: Mapped[str | None] = Column(Text)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    assignee: Mapped[Agent | None] = relationship("Agent")
+    changes: Mapped[list[StatusChange]] = relationship(
+        "StatusChange", back_populates="conversation", order_by="StatusChange.id"
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    seq: Mapped[int] = Column(Integer, nullable=False)
+    author: Mapped[str] = Column(String(16), nullable=False)  # customer | bot | agent | system
+    agent_id: Mapped[int | None] = Column(ForeignKey("agents.id"))
+    text: Mapped[str] = Column(Text, nullable=False)
+    buttons_json: Mapped[str | None] = Column(Text)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    agent: Mapped[Agent | None] = relationship("Agent")
+
+
+class StatusChange(Base):
+    """One transition of a conversation, with who made it and why: the audit trail and the metrics."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    from_status: Mapped[str | None] = Column(String(16))
+    to_status: Mapped[str] = Column(String(16), nullable=False)
+    actor: Mapped[str] = Column(String(80), nullable=False)
+    reason: Mapped[str] = Column(String(200), nullable=False)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    conversation: Mapped[Conversation] = relationship("Conversation", back_populates="changes")

@@ -1,0 +1,88 @@
+"""Talks to the Rasa server: messages through the REST webhook, hand-back through its HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+
+class RasaUnavailable(Exception):
+    """Rasa (or its action server, which makes Rasa answer 500) could not answer."""
+
+
+@dataclass
+class BotReply:
+    """What Rasa said to one message: texts with buttons, and the signals hidden in custom payloads."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    handoff: dict[str, Any] | None = None
+    misses: int = 0
+
+
+def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
+    reply = BotReply()
+    for item in raw:
+        custom = item.get("custom")
+        if isinstance(custom, dict):
+            if isinstance(custom.get("handoff"), dict):
+                reply.handoff = custom["handoff"]
+            if isinstance(custom.get("fallback"), dict):
+                reply.misses = int(custom["fallback"].get("misses", 0))
+            continue
+        if item.get("text"):
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in item.get("buttons") or []
+            ]
+            reply.messages.append({"text": item["text"], "buttons": buttons})
+    return reply
+
+
+class RasaClient:
+    def __init__(self, url: str, token: str, timeout: float = 15.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=self.timeout) as http,
+                http.post(f"{self.url}{path}", json=body, params=params) as resp,
+            ):
+                if resp.status >= 400:
+                    raise RasaUnavailable(f"Rasa answered {resp.status} on {path}")
+                return await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa unreachable: {exc!r}") from exc
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
+        raw = await self._post(
+            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
+        )
+        return parse_reply(raw or [])
+
+    async def hand_back(self, sender: str, note: str) -> BotReply:
+        """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again."""
+        params = {"token": self.token}
+        # The pause ended the bot's turn without a listen; add it so rules see a normal user turn next.
+        events = [
+            {"event": "resume"},
+            {"event": "action", "name": "action_listen"},
+            {"event": "slot", "name": "agent_note", "value": note},
+        ]
+        await self._post(f"/conversations/{sender}/tracker/events", events, params)
+        result = await self._post(f"/conversations/{sender}/trigger_intent", {"name": "handed_back"}, params)
+        return parse_reply((result or {}).get("messages") or [])
+
+    async def resume(self, sender: str) -> None:
+        """Lets the bot answer again in a conversation that a person resolved."""
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
+
+    async def pause(self, sender: str) -> None:
+        """Pauses the bot for a conversation the gateway escalated on its own (anger, Rasa errors)."""
+        await self._post(f"/conversations/{sender}/tracker/events", [{"event": "pause"}], {"token": self.token})

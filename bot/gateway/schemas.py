@@ -1,0 +1,65 @@
+"""Request bodies of the gateway's APIs; a 400 names the bad field."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Extra, StrictInt, StrictStr, validator
+
+MAX_TEXT = 4000
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters")
+    return value.strip()
+
+
+class MessageIn(_Strict):
+    text: StrictStr
+    label: StrictStr | None = None  # what a pressed button showed, kept in the transcript
+
+    _check = validator("text", allow_reuse=True)(_text)
+
+
+class RatingIn(_Strict):
+    rating: StrictInt
+    comment: StrictStr = ""
+
+    @validator("rating")
+    def _range(cls, value: int) -> int:
+        if not 1 <= value <= 5:
+            raise ValueError("must be from 1 to 5")
+        return value
+
+    @validator("comment")
+    def _short(cls, value: str) -> str:
+        if len(value) > 1000:
+            raise ValueError("must be at most 1000 characters")
+        return value
+
+
+class LoginIn(_Strict):
+    username: StrictStr
+    password: StrictStr
+
+
+class AgentMessageIn(_Strict):
+    text: StrictStr
+
+    _check = validator("text", allow_reuse=True)(_text)
+
+
+class HandBackIn(_Strict):
+    note: StrictStr = ""
+
+    @validator("note")
+    def _short(cls, value: str) -> str:
+        if len(value) > 500:
+            raise ValueError("must be at most 500 characters")
+        return value.strip()

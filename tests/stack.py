@@ -1,0 +1,95 @@
+"""The real bot stack for gateway tests: platform stub, action server and Rasa as subprocesses on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_TOKEN = "test-rasa-token"
+PLATFORM_KEY = "test-platform-key"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    platform_url: str
+    processes: list[subprocess.Popen[bytes]]
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not up after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+def start_stack(workdir: Path) -> Stack:
+    """Starts the three processes with their own ports, databases and logs under `workdir`."""
+    model = ROOT / "models" / "current.tar.gz"
+    if not model.exists():
+        raise RuntimeError("models/current.tar.gz is missing: run `make train` (make test does) first")
+    platform_port, actions_port, rasa_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "PLATFORM_API_KEY": PLATFORM_KEY,
+        "PLATFORM_PORT": str(platform_port),
+        "PLATFORM_DATABASE_URL": f"sqlite:///{workdir}/platform.db",
+        "PLATFORM_URL": f"http://127.0.0.1:{platform_port}",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    commands = {
+        "platform": [str(BIN / "python"), "-m", "bot.platform"],
+        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "rasa": [
+            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN, "--interface", "127.0.0.1",
+            "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"),
+        ],
+    }  # fmt: skip
+    health = {
+        "platform": (f"http://127.0.0.1:{platform_port}/health", 60),
+        "actions": (f"http://127.0.0.1:{actions_port}/health", 120),
+        "rasa": (f"http://127.0.0.1:{rasa_port}/status?token={RASA_TOKEN}", 240),
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = {}
+    for name, cmd in commands.items():
+        logs[name] = workdir / f"{name}.log"
+        out = logs[name].open("wb")
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+    stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{platform_port}", procs)
+    try:
+        for (name, (url, seconds)), proc in zip(health.items(), procs, strict=True):
+            _wait(url, proc, logs[name], seconds)
+    except Exception:
+        stack.stop()
+        raise
+    return stack
