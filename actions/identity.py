@@ -91,6 +91,7 @@ class ValidateOrderForm(FormValidationAction):
         if ok:
             dispatcher.utter_message(response="utter_verified", contact=masked)
             owner = tracker.get_slot("order_owner_id")
+            dispatcher.utter_message(json_message={"verified": {"customer_id": owner}})  # channels may link it
             return {"contact": masked, "verified_customer_id": owner, "verify_attempts": 0.0}
         tries = int(tracker.get_slot("verify_attempts") or 0) + 1
         if tries >= MAX_TRIES:

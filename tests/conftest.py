@@ -119,9 +119,9 @@ def gateway_config(db_url: str, stack: Stack, rasa_url: str | None = None) -> Ga
 
 
 @asynccontextmanager
-async def running_gateway(config: GatewayConfig) -> AsyncIterator[Gateway]:
+async def running_gateway(config: GatewayConfig, port: int | None = None) -> AsyncIterator[Gateway]:
     app = create_gateway(config, name=f"gateway{next(_names)}")
-    async with serve(app) as url, aiohttp.ClientSession(url) as http:
+    async with serve(app, port) as url, aiohttp.ClientSession(url) as http:
         yield Gateway(url, http, config, app)
 
 

@@ -20,9 +20,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(app: Sanic) -> AsyncIterator[str]:
+async def serve(app: Sanic, port: int | None = None) -> AsyncIterator[str]:
     """Starts `app` with its listeners on 127.0.0.1 and yields its base URL; stops it after."""
-    port = free_port()
+    port = port or free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     assert server is not None
     await server.startup()

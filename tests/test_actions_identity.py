@@ -98,7 +98,10 @@ def at_contact(slots: dict[str, Any] | None = None, **kwargs: Any) -> Any:
 async def test_right_contact_verifies(bot_platform: Platform, contact: str, masked: str) -> None:
     result, messages = await call("validate_contact", at_contact(text=contact), contact)
     assert result == {"contact": masked, "verified_customer_id": LI, "verify_attempts": 0.0}
-    assert messages == [{"response": "utter_verified", "contact": masked}]
+    assert messages == [
+        {"response": "utter_verified", "contact": masked},
+        {"custom": {"verified": {"customer_id": LI}}},
+    ]
 
 
 async def test_three_wrong_contacts_end_verification(bot_platform: Platform) -> None:

@@ -23,6 +23,7 @@ from bot.gateway.desk import Desk
 from bot.gateway.hub import Hub
 from bot.gateway.models import Agent, Base
 from bot.gateway.rasa import RasaClient
+from bot.gateway.telegram import TelegramChannel, TelegramSettings, telegram_api
 from bot.platform.app import utcnow
 from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavailable
 
@@ -79,6 +80,7 @@ def create_app(
     install_error_handlers(app)
     app.blueprint(customer_api)
     app.blueprint(agent_api)
+    app.blueprint(telegram_api)
     app.static("/static", str(WEB))
 
     @app.before_server_start
@@ -92,9 +94,20 @@ def create_app(
             for username, display, password, skills in DEMO_AGENTS:
                 if ensure_agent(sessions, username, display, password, skills, clock()):
                     log.info("demo agent %s created", username)
+        app.ctx.telegram = None
+        if not config.telegram_token:
+            log.info("telegram: TELEGRAM_TOKEN is not set, running without Telegram")
+            return
+        settings = TelegramSettings(
+            config.telegram_token, config.telegram_webhook_url, config.telegram_secret, config.telegram_api_url
+        )
+        app.ctx.telegram = TelegramChannel(app.ctx.desk, settings)
+        await app.ctx.telegram.start()
 
     @app.after_server_stop
-    async def close_db(app: Sanic, _loop: object) -> None:
+    async def close(app: Sanic, _loop: object) -> None:
+        if app.ctx.telegram is not None:
+            await app.ctx.telegram.stop()
         app.ctx.engine.dispose()
 
     @app.get("/")

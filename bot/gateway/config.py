@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ class GatewayConfig:
     demo: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
+    telegram_token: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_secret: str | None = None
+    telegram_api_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -42,4 +47,9 @@ class GatewayConfig:
             demo=demo,
             host=env.get("GATEWAY_HOST", "127.0.0.1"),
             port=port,
+            telegram_token=env.get("TELEGRAM_TOKEN") or None,
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            # Registered with Telegram by the gateway itself, so a random one per start is enough.
+            telegram_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32),
+            telegram_api_url=env.get("TELEGRAM_API_URL") or None,
         )

@@ -151,6 +151,8 @@ class Desk:
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            if reply.verified_customer_id:
+                conv.customer_id = reply.verified_customer_id
             if reply.handoff:
                 payload = reply.handoff
                 conv.order_number = payload.get("order_number") or conv.order_number
@@ -172,6 +174,9 @@ class Desk:
             status = conv.status
         if escalated_by_gateway:
             await self._pause_bot(conv_id)
+        if reply.verified_customer_id:
+            event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
+            await self.hub.to_customer(conv_id, channel, event)
         await self._publish(conv_id, channel, views, status=status)
         return {"messages": views, "status": status}
 
@@ -268,6 +273,12 @@ class Desk:
             event = {"type": "status", "conversation_id": conv_id, "status": status}
             await self.hub.to_customer(conv_id, channel, event)
             await self.hub.to_agents(event)
+
+    def note(self, conv_id: str, text: str) -> None:
+        """A system line in the transcript (e.g. what a channel could not deliver), seen by agents."""
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            states.append(s, conv, "system", text, self.clock())
 
     def rate(self, conv_id: str, rating: int, comment: str) -> None:
         with self.sessions.begin() as s:

@@ -108,3 +108,15 @@ class StatusChange(Base):
     at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="changes")
+
+
+class TelegramLink(Base):
+    """A Telegram account that proved once to be a customer; revocable (`/forget`), never deleted."""
+
+    __tablename__ = "telegram_links"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    telegram_user_id: Mapped[str] = Column(String(32), nullable=False, index=True)
+    customer_id: Mapped[str] = Column(String(32), nullable=False)
+    linked_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = Column(UTCDateTime)

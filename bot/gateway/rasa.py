@@ -20,6 +20,7 @@ class BotReply:
     messages: list[dict[str, Any]] = field(default_factory=list)
     handoff: dict[str, Any] | None = None
     misses: int = 0
+    verified_customer_id: str | None = None
 
 
 def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
@@ -31,6 +32,8 @@ def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
                 reply.handoff = custom["handoff"]
             if isinstance(custom.get("fallback"), dict):
                 reply.misses = int(custom["fallback"].get("misses", 0))
+            if isinstance(custom.get("verified"), dict):
+                reply.verified_customer_id = str(custom["verified"].get("customer_id"))
             continue
         if item.get("text"):
             buttons = [

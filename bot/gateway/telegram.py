@@ -1,0 +1,313 @@
+"""Telegram, owned by the gateway through python-telegram-bot: webhook or long polling, same desk as the web."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.errors import ApiError, json_body
+from bot.gateway.desk import Desk
+from bot.gateway.models import Conversation, TelegramLink
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4096
+CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
+NOT_TEXT = "Sorry, I can only read text here. Please describe it in words, or ask for a person with /human."
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    webhook_url: str | None = None
+    secret: str | None = None
+    base_url: str | None = None  # tests point this at a fake Bot API on loopback
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cuts a long reply into Telegram-sized parts, at line breaks or spaces where possible."""
+    parts = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    return [*parts, text] if text else parts
+
+
+def callback_data(payload: str) -> str:
+    """The button's payload, or a short digest of it when the payload is over Telegram's 64 bytes."""
+    if len(payload.encode()) <= CALLBACK_LIMIT:
+        return payload
+    return "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+class TelegramChannel:
+    """One conversation per Telegram chat; inbound goes to the desk, outbound comes from the hub."""
+
+    def __init__(self, desk: Desk, settings: TelegramSettings) -> None:
+        self.desk = desk
+        self.settings = settings
+        self.long_payloads: dict[str, str] = {}
+        builder = Application.builder().token(settings.token).rate_limiter(AIORateLimiter(max_retries=3))
+        if settings.base_url:
+            builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(f"{settings.base_url}/file/bot")
+        if settings.webhook_url:
+            builder = builder.updater(None)
+        self.app = builder.build()
+        self.app.add_handler(CommandHandler("start", self.on_start))
+        self.app.add_handler(CommandHandler("human", self.on_human))
+        self.app.add_handler(CommandHandler("restart", self.on_restart))
+        self.app.add_handler(CommandHandler("forget", self.on_forget))
+        self.app.add_handler(CallbackQueryHandler(self.on_button))
+        self.app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        self.app.add_handler(
+            MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self.on_other)
+        )
+        self.app.add_error_handler(self.on_error)
+        desk.hub.channel_listeners["telegram"] = self.deliver
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.start()
+        if self.settings.webhook_url:
+            await self.app.bot.set_webhook(
+                url=self.settings.webhook_url, secret_token=self.settings.secret, allowed_updates=Update.ALL_TYPES
+            )
+            log.info("telegram: webhook mode at %s", self.settings.webhook_url)
+        else:
+            await self.app.bot.delete_webhook()
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(poll_interval=0.2, timeout=5)
+            log.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def conversation_for(self, chat_id: int, user_id: int | None, fresh: bool = False) -> str:
+        """The chat's open conversation, or a new one carrying the user's linked customer id."""
+        external = str(chat_id)
+        with self.desk.sessions.begin() as s:
+            conv = s.scalars(
+                select(Conversation).where(Conversation.channel == "telegram", Conversation.external_id == external)
+            ).first()
+            if conv is not None and not fresh:
+                return conv.id
+            if conv is not None:
+                conv.external_id = f"{external}:closed:{conv.id[:8]}"  # keep the old one, free the chat
+            link = self._link(s, user_id)
+            customer_id = link.customer_id if link else None
+        conv_id, _ = self.desk.open("telegram", external, customer_id)
+        return conv_id
+
+    @staticmethod
+    def _link(s: Any, user_id: int | None) -> TelegramLink | None:
+        if user_id is None:
+            return None
+        return s.scalars(
+            select(TelegramLink).where(TelegramLink.telegram_user_id == str(user_id), TelegramLink.revoked_at.is_(None))
+        ).first()
+
+    async def _forward(self, update: Update, text: str, shown: str | None = None) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None
+        conv_id = self.conversation_for(chat.id, user.id if user else None)
+        meta = {"telegram_user_id": user.id} if user else {}
+        await self.desk.customer_message(conv_id, text, meta, shown=shown)
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/start`: greets through the bot."""
+        await self._forward(update, "hello", shown="/start")
+
+    async def on_human(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/human`: asks for an agent."""
+        await self._forward(update, "/human_agent", shown="/human")
+
+    async def on_restart(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/restart`: starts a new conversation for this chat; the old one stays in the records."""
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None
+        conv_id = self.conversation_for(chat.id, user.id if user else None, fresh=True)
+        await self.desk.customer_message(conv_id, "hello", shown="/restart")
+
+    async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/forget`: revokes this Telegram account's link to a customer."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        revoked = self.revoke(user.id, self.desk.clock())
+        await message.reply_text(
+            "Done: next time I'll ask you to confirm your order again." if revoked else "There was no link to remove."
+        )
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Plain text: the same conversation logic as the web."""
+        message = update.effective_message
+        if message is not None and message.text:
+            await self._forward(update, message.text)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline keyboard press is handled as the button's payload."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        await query.answer()
+        payload = self.long_payloads.get(query.data, query.data)
+        if payload.startswith("/rate "):
+            await self._rate(update, int(payload.split()[1]))
+            return
+        title = self._button_title(query.message, query.data)
+        await self._forward(update, payload, shown=title)
+
+    @staticmethod
+    def _button_title(message: Any, data: str) -> str | None:
+        """The title of the pressed button, shown in the transcript instead of its payload."""
+        markup = getattr(message, "reply_markup", None)
+        rows = markup.inline_keyboard if markup else []
+        return next((b.text for row in rows for b in row if b.callback_data == data), None)
+
+    async def _rate(self, update: Update, rating: int) -> None:
+        chat, message = update.effective_chat, update.effective_message
+        assert chat is not None
+        conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
+        try:
+            self.desk.rate(conv_id, rating, "")
+            answer = "Thank you for your rating!"
+        except ApiError as exc:
+            answer = exc.message
+        if message is not None:
+            await message.reply_text(answer)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, voice, stickers, documents: a polite answer, and a note in the transcript for the agent."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        kind = next(
+            (k for k in ("photo", "voice", "sticker", "document", "video", "audio", "location") if getattr(message, k)),
+            "attachment",
+        )
+        conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
+        self.desk.note(conv_id, f"[The customer sent a {kind} on Telegram; only text is read.]")
+        await message.reply_text(NOT_TEXT)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram handler failed", exc_info=context.error)
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    async def deliver(self, conv_id: str, event: dict[str, Any]) -> None:
+        """Sends bot, agent and system messages, and the rating request, to the conversation's chat."""
+        chat_id = self._chat_of(conv_id)
+        if chat_id is None:
+            return
+        if event["type"] == "verified":
+            self.link(conv_id, str(event["customer_id"]), self.desk.clock())
+            return
+        if event["type"] == "rating_request":
+            buttons = [[InlineKeyboardButton(f"{n} ★", callback_data=f"/rate {n}") for n in range(1, 6)]]
+            await self._send(conv_id, chat_id, "Please rate this conversation:", InlineKeyboardMarkup(buttons))
+            return
+        if event["type"] != "message" or event["message"]["author"] == "customer":
+            return
+        m = event["message"]
+        text = f"{m['agent']}: {m['text']}" if m["author"] == "agent" and m.get("agent") else m["text"]
+        markup = None
+        if m.get("buttons"):
+            rows = []
+            for b in m["buttons"]:
+                data = callback_data(b["payload"])
+                if data != b["payload"]:
+                    self.long_payloads[data] = b["payload"]
+                rows.append([InlineKeyboardButton(b["title"], callback_data=data)])
+            markup = InlineKeyboardMarkup(rows)
+        parts = split_text(text)
+        for i, part in enumerate(parts):
+            await self._send(conv_id, chat_id, part, markup if i == len(parts) - 1 else None)
+
+    def _chat_of(self, conv_id: str) -> int | None:
+        with self.desk.sessions() as s:
+            conv = s.get(Conversation, conv_id)
+            if conv is None or conv.channel != "telegram" or not conv.external_id:
+                return None
+            return int(conv.external_id.split(":")[0])
+
+    async def _send(self, conv_id: str, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        try:
+            await self.app.bot.send_message(chat_id, text, reply_markup=markup)
+        except Forbidden:
+            log.warning("telegram: chat %s blocked the bot", chat_id)
+            self.desk.note(conv_id, "[The customer blocked the bot on Telegram: messages can no longer be delivered.]")
+        except TelegramError as exc:
+            log.error("telegram: could not send to %s: %s", chat_id, exc)
+
+    # --- links ------------------------------------------------------------------------------------
+
+    def link(self, conv_id: str, customer_id: str, now: datetime) -> None:
+        """Remembers that this chat's Telegram account proved to be `customer_id`."""
+        with self.desk.sessions.begin() as s:
+            conv = s.get(Conversation, conv_id)
+            user_id = conv.external_id.split(":")[0] if conv and conv.external_id else None
+            if user_id is None or self._link(s, int(user_id)):
+                return
+            s.add(TelegramLink(telegram_user_id=user_id, customer_id=customer_id, linked_at=now))
+
+    def revoke(self, user_id: int, now: datetime) -> bool:
+        with self.desk.sessions.begin() as s:
+            found = self._link(s, user_id)
+            if found is None:
+                return False
+            found.revoked_at = now
+            return True
+
+    async def handle_webhook(self, request: Request) -> HTTPResponse:
+        """Checks the secret token header, then queues the update for the application."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not self.settings.secret or not hmac.compare_digest(given.encode(), self.settings.secret.encode()):
+            raise ApiError(403, "forbidden", "Wrong or missing secret token.")
+        body = json_body(request)
+        try:
+            update = Update.de_json(body, self.app.bot)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError(400, "invalid_update", "The body is not a Telegram update.") from exc
+        await self.app.update_queue.put(update)
+        return json({"ok": True})
+
+
+telegram_api = Blueprint("telegram_api")
+
+
+@telegram_api.post(WEBHOOK_PATH)
+async def webhook(request: Request) -> HTTPResponse:
+    channel: TelegramChannel | None = getattr(request.app.ctx, "telegram", None)
+    if channel is None or not channel.settings.webhook_url:
+        raise ApiError(404, "not_found", "Telegram webhook mode is not enabled.")
+    return await channel.handle_webhook(request)
