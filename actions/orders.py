@@ -24,7 +24,7 @@ def shipment_line(s: dict[str, Any]) -> str:
     if last:
         line += f". Latest scan: {last['description']}, {last['location']}, {moment(last['at'])}"
     if s.get("exception"):
-        line += f". Problem: {s['exception']['detail']}"
+        line += f". Problem: {s['exception']['detail'].rstrip('.')}"
     return line + "."
 
 
