@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 RASA     := PYTHONWARNINGS=ignore $(BIN)/rasa
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || { py=$$(scripts/find-python) && echo "creating $(VENV) with $$py" && $$py -m venv $(VENV); }
@@ -65,10 +65,13 @@ bench-rest: $(STAMP) ## Latency of one message through Rasa REST over the scenar
 bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-console time (needs `make run` up)
 	$(BIN)/python -m benchmarks.gateway
 
+bench-nlu: $(STAMP) $(MODEL) ## NLU on ../shared/eval/dev.csv: core accuracy and safe rate per source, vs a TF-IDF baseline
+	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null
+
 lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^shopdesk' > constraints.txt
 
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway lock clean
+.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-nlu lock clean
