@@ -10,8 +10,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sanic import Sanic
+from sanic.response import json as json_response
 
 from tests.conftest import Gateway, database_url, gateway_config, running_gateway
+from tests.servers import serve
 from tests.stack import Stack
 
 pytestmark = pytest.mark.asyncio
@@ -295,3 +298,24 @@ async def _until(ws: aiohttp.ClientWebSocketResponse, wanted: Any, timeout: floa
                 return dict(event)
 
     return await asyncio.wait_for(scan(), timeout)
+
+
+async def test_a_silent_bot_counts_as_down(stack: Stack, tmp_path: Path) -> None:
+    """When the action server is down Rasa logs the failed action and answers nothing at all."""
+    silent = Sanic("silent_rasa")
+
+    @silent.post("/webhooks/rest/webhook")
+    async def webhook(request: Any) -> Any:
+        return json_response([])
+
+    @silent.post("/conversations/<sender>/tracker/events")
+    async def events(request: Any, sender: str) -> Any:
+        return json_response({})
+
+    async with serve(silent) as rasa_url:
+        config = gateway_config(database_url("sqlite", tmp_path), stack, rasa_url=rasa_url)
+        async with running_gateway(config) as gw:
+            c = await open_conversation(gw)
+            reply = await say(gw, c, "where is my order 80000005")
+            assert reply["status"] == "queued"
+            assert texts(reply)[0] == "Sorry, our assistant is not available right now."

@@ -142,6 +142,10 @@ class Desk:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
             return await self._bot_down(conv_id, channel)
+        if not reply.messages and reply.handoff is None:
+            # Rasa swallows a failed custom action (e.g. the action server is down) and says nothing.
+            log.warning("rasa gave no answer for %s; treating the bot as down", conv_id)
+            return await self._bot_down(conv_id, channel)
         return await self._bot_answered(conv_id, channel, reply, recent)
 
     async def _bot_answered(self, conv_id: str, channel: str, reply: BotReply, recent: list[str]) -> dict[str, Any]:
