@@ -34,6 +34,8 @@ class GatewayConfig:
         key = env.get("PLATFORM_API_KEY") or (DEMO_API_KEY if demo else "")
         if not token or not key:
             raise ConfigError("RASA_TOKEN and PLATFORM_API_KEY must be set (or DEMO_MODE=1).")
+        if not demo and (token == DEMO_RASA_TOKEN or key == DEMO_API_KEY):
+            raise ConfigError("The demo RASA_TOKEN and PLATFORM_API_KEY are accepted only with DEMO_MODE=1.")
         try:
             port = int(env.get("GATEWAY_PORT", "8000"))
         except ValueError as exc:
