@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 import pytest
+from sanic import Sanic
+from sanic.response import json
 
 from actions.complaints import ActionFileComplaint
 from actions.fallback import ActionFallback
@@ -15,6 +17,7 @@ from actions.requests import ActionRetry, ActionSecureAccount, ActionServeReques
 from actions.returns import ActionConfirmReturn, ActionFileReturn
 from tests.botkit import make_tracker, run, user_turn
 from tests.conftest import Platform
+from tests.servers import serve as serve_app
 
 pytestmark = pytest.mark.asyncio
 OWNERS = {"li": "1", "zhang": "2", "wang": "3", "chen": "4", "liu": "5"}
@@ -391,11 +394,6 @@ async def test_platform_down_keeps_state_and_retry_resumes(
 
 
 async def test_platform_5xx_is_reported_like_an_outage(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sanic import Sanic
-    from sanic.response import json
-
-    from tests.servers import serve as serve_app
-
     broken = Sanic("broken_platform")
 
     @broken.route("/<path:path>", methods=["GET", "POST"])

@@ -75,4 +75,4 @@ async def live(request: Request, ws: Any, conv_id: str) -> None:
     except Exception:
         pass
     finally:
-        hub.customers[conv_id].discard(ws)
+        hub.drop_customer(conv_id, ws)

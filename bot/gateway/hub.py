@@ -29,13 +29,22 @@ class Hub:
                 sockets.discard(ws)
 
     async def to_customer(self, conversation_id: str, channel: str, event: dict[str, Any]) -> None:
-        await self._send(self.customers[conversation_id], event)
+        sockets = self.customers.get(conversation_id)  # .get: no entry kept for chats without a widget
+        if sockets:
+            await self._send(sockets, event)
         listener = self.channel_listeners.get(channel)
         if listener is not None:
             try:
                 await listener(conversation_id, event)
             except Exception:
                 log.exception("channel %s failed to deliver to %s", channel, conversation_id)
+
+    def drop_customer(self, conversation_id: str, ws: Any) -> None:
+        sockets = self.customers.get(conversation_id)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self.customers[conversation_id]
 
     async def to_agents(self, event: dict[str, Any]) -> None:
         await self._send(self.agents, event)
