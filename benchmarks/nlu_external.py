@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -40,11 +44,15 @@ def load_categories(path: Path, domain_intents: list[str]) -> dict[str, str]:
     return table
 
 
-def training_examples() -> list[tuple[str, str]]:
+def training_examples(exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(text, intent) of every NLU example under data/nlu, but for the files named in `exclude`."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(ROOT / "data" / "nlu"))
-    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+    files = [p for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) if p.name not in exclude]
+    examples = []
+    for path in files:
+        examples += [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
+    return examples
 
 
 def score(rows: list[dict[str, str]], predicted: list[str]) -> dict[str, dict[str, float]]:
@@ -77,13 +85,34 @@ def with_threshold(parse: dict[str, Any], threshold: float, categories: dict[str
     return categories[ranking[0]["name"]]
 
 
+def fallback_threshold(config: Path) -> float:
+    """The FallbackClassifier's threshold in a Rasa config (Rasa's default, 0.3, when it does not say)."""
+    for component in yaml.safe_load(config.read_text())["pipeline"]:
+        if component["name"] == "FallbackClassifier":
+            return float(component.get("threshold", 0.3))
+    raise SystemExit(f"{config} has no FallbackClassifier: out-of-scope messages would start flows")
+
+
 async def parse_all(model: Path, texts: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """Parse every text with the model, one message at a time as in production; also the mean time per message."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
+    await agent.parse_message("warm-up")  # the first parse builds the graph's lazy parts
     started = time.perf_counter()
     parses = [await agent.parse_message(text) for text in texts]
     return parses, (time.perf_counter() - started) / max(1, len(texts))
+
+
+def train(config: Path, out: Path) -> tuple[Path, float]:
+    """`rasa train` with this config from scratch (own empty cache): the model and the wall-clock seconds."""
+    env = {**os.environ, "RASA_CACHE_DIRECTORY": str(out / "cache"), "PYTHONWARNINGS": "ignore"}
+    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config), "--out", str(out)]
+    started = time.perf_counter()
+    done = subprocess.run([*command, "--fixed-model-name", "m", "--quiet"], cwd=ROOT, env=env, capture_output=True)
+    if done.returncode:
+        raise SystemExit(f"rasa train --config {config} failed:\n{done.stderr.decode()[-3000:]}")
+    return out / "m.tar.gz", time.perf_counter() - started
 
 
 def baseline(train: list[tuple[str, str]], texts: list[str]) -> tuple[list[str], list[float], float]:
@@ -118,6 +147,15 @@ def table(name: str, scores: dict[str, dict[str, float]]) -> None:
             )
 
 
+def markdown(rows: list[tuple[str, dict[str, dict[str, float]], str, str]]) -> None:
+    """The comparison as the README's table: pipeline, core / safe per source, training and parse time."""
+    print("\n| pipeline | " + " | ".join(f"{s} core / safe" for s in SOURCES) + " | training | parse / message |")
+    print("|---" * (len(SOURCES) + 3) + "|")
+    for name, scores, trained, parse in rows:
+        cells = [f"{scores[s]['core_accuracy']:.3f} / {scores[s]['safe_rate']:.3f}" for s in SOURCES if s in scores]
+        print(f"| {name} | " + " | ".join(cells) + f" | {trained} | {parse} |")
+
+
 def quiet() -> None:
     """Rasa logs every parse at debug level; the benchmark prints only its tables."""
     import logging
@@ -132,15 +170,17 @@ async def main() -> None:
     quiet()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(ROOT / "models" / "current.tar.gz"))
+    parser.add_argument("--configs", default="", help="Rasa configs (comma-separated) to train, timed, and score "
+                        "instead of --model")  # fmt: skip
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "eval" / "dev.csv"))
-    parser.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7")
+    parser.add_argument("--thresholds", default="0.3,0.5,0.6,0.7")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N rows (a quick look)")
     args = parser.parse_args()
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     categories = load_categories(ROOT / "benchmarks" / "intent_categories.yml", domain["intents"])
-    train = training_examples()
-    seen = {norm(t) for t, _ in train}
+    train_data = training_examples()
+    seen = {norm(t) for t, _ in train_data}
     with open(args.data, newline="") as f:
         all_rows = list(csv.DictReader(f))
     rows = [r for r in all_rows if norm(r["text"]) not in seen]
@@ -150,21 +190,39 @@ async def main() -> None:
           f"left out as training examples; scoring {len(rows)}")  # fmt: skip
     texts = [r["text"] for r in rows]
 
-    parses, per_message = await parse_all(Path(args.model), texts)
-    own = [categories[p["intent"]["name"]] for p in parses]
-    table("trained model (its own fallback threshold, as deployed)", score(rows, own))
-    for t in (float(x) for x in args.thresholds.split(",")):
-        table(f"trained model, fallback threshold {t}", score(rows, [with_threshold(p, t, categories) for p in parses]))
-    print(f"\nparse time per message: {per_message * 1000:.1f} ms (mean over {len(texts)})")
+    summary: list[tuple[str, dict[str, dict[str, float]], str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.configs:
+            models = []
+            for n, config in enumerate(Path(c) for c in args.configs.split(",")):
+                print(f"training {config} ...", flush=True)
+                model, seconds = train(config, Path(tmp) / str(n))
+                models.append((config, model, f"{seconds:.0f} s"))
+        else:  # the model `make train` built from config.yml
+            models = [(ROOT / "config.yml", Path(args.model), "-")]
+        for config, model, trained in models:
+            name = config.name
+            parses, per_message = await parse_all(model, texts)
+            parse = f"{per_message * 1000:.1f} ms"
+            own_threshold = fallback_threshold(config)
+            scores = score(rows, [categories[p["intent"]["name"]] for p in parses])
+            table(f"{name}: its own fallback threshold ({own_threshold}), as deployed", scores)
+            summary.append((f"{name}, fallback {own_threshold}", scores, trained, parse))
+            for t in (float(x) for x in args.thresholds.split(",")):
+                scores = score(rows, [with_threshold(p, t, categories) for p in parses])
+                table(f"{name}, fallback threshold {t}", scores)
+                summary.append((f"{name}, fallback {t}", scores, trained, parse))
+            print(f"\nparse time per message: {parse} (mean over {len(texts)})")
 
-    labels, confidence, fit_seconds = baseline(train, texts)
-    table(
-        "baseline: TF-IDF words + chars, logistic regression (no threshold)",
-        score(rows, [categories[i] for i in labels]),
-    )
+    labels, confidence, fit_seconds = baseline(train_data, texts)
+    scores = score(rows, [categories[i] for i in labels])
+    table("baseline: TF-IDF words + chars, logistic regression (no threshold)", scores)
+    summary.append(("baseline TF-IDF + LR", scores, f"{fit_seconds:.0f} s", "-"))
     fallback = [categories[i] if c >= 0.4 else "out_of_scope" for i, c in zip(labels, confidence, strict=True)]
-    table("baseline with fallback threshold 0.4", score(rows, fallback))
-    print(f"baseline training time: {fit_seconds:.1f} s")
+    scores = score(rows, fallback)
+    table("baseline with fallback threshold 0.4", scores)
+    summary.append(("baseline TF-IDF + LR, fallback 0.4", scores, f"{fit_seconds:.0f} s", "-"))
+    markdown(summary)
 
 
 if __name__ == "__main__":
