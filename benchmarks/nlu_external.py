@@ -85,11 +85,11 @@ def with_threshold(parse: dict[str, Any], threshold: float, categories: dict[str
     return categories[ranking[0]["name"]]
 
 
-def fallback_threshold(config: Path) -> float:
-    """The FallbackClassifier's threshold in a Rasa config (Rasa's default, 0.3, when it does not say)."""
+def fallback_settings(config: Path) -> str:
+    """The FallbackClassifier's thresholds in a Rasa config, as text; the sweep applies the first alone."""
     for component in yaml.safe_load(config.read_text())["pipeline"]:
         if component["name"] == "FallbackClassifier":
-            return float(component.get("threshold", 0.3))
+            return f"fallback {component.get('threshold', 0.3)}, ambiguity {component.get('ambiguity_threshold', 0.1)}"
     raise SystemExit(f"{config} has no FallbackClassifier: out-of-scope messages would start flows")
 
 
@@ -204,10 +204,10 @@ async def main() -> None:
             name = config.name
             parses, per_message = await parse_all(model, texts)
             parse = f"{per_message * 1000:.1f} ms"
-            own_threshold = fallback_threshold(config)
+            deployed = f"{name}, as deployed ({fallback_settings(config)})"
             scores = score(rows, [categories[p["intent"]["name"]] for p in parses])
-            table(f"{name}: its own fallback threshold ({own_threshold}), as deployed", scores)
-            summary.append((f"{name}, fallback {own_threshold}", scores, trained, parse))
+            table(deployed, scores)
+            summary.append((deployed, scores, trained, parse))
             for t in (float(x) for x in args.thresholds.split(",")):
                 scores = score(rows, [with_threshold(p, t, categories) for p in parses])
                 table(f"{name}, fallback threshold {t}", scores)
