@@ -72,7 +72,7 @@ bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-consol
 bench-nlu: $(STAMP) $(MODEL) ## NLU on ../shared/eval/dev.csv: core accuracy and safe rate per source, vs a TF-IDF baseline
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null
 
-bench-nlu-pipelines: $(STAMP) ## Train (timed) and score each pipeline of the README's comparison (about 40 minutes)
+bench-nlu-pipelines: $(STAMP) ## Train (timed) and score each pipeline of the README's comparison (about 35 minutes)
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null \
 	  --configs benchmarks/configs/diet-default.yml,benchmarks/configs/diet-ngrams.yml,config.yml
 

@@ -67,12 +67,13 @@ class MiniLM:
         x = self._norm(x, "embeddings.LayerNorm")
         head = self.dim // self.heads
         blocked = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+
+        def split(t: np.ndarray) -> np.ndarray:
+            """[batch, seq, dim] -> [batch, heads, seq, head]."""
+            return t.reshape(batch, seq, self.heads, head).transpose(0, 2, 1, 3)
+
         for n in range(self.layers):
             p = f"encoder.layer.{n}"
-
-            def split(t: np.ndarray) -> np.ndarray:
-                return t.reshape(batch, seq, self.heads, head).transpose(0, 2, 1, 3)
-
             q, k, v = (split(self._linear(x, f"{p}.attention.self.{m}")) for m in ("query", "key", "value"))
             scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + blocked
             scores = np.exp(scores - scores.max(-1, keepdims=True))
