@@ -16,14 +16,17 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error the client can act on: an HTTP status, a stable code, a message, maybe a field."""
+    """An error the client can act on: an HTTP status, a stable code, a message, maybe a field and headers."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -44,6 +47,11 @@ def conflict(code: str, message: str) -> ApiError:
     return ApiError(409, code, message)
 
 
+def too_many_attempts(message: str, retry_after: int) -> ApiError:
+    """A 429 whose Retry-After header says how many whole seconds to wait."""
+    return ApiError(429, "too_many_attempts", message, headers={"Retry-After": str(max(1, retry_after))})
+
+
 _SANIC_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -59,7 +67,7 @@ def install_error_handlers(app: Sanic) -> None:
 
     @app.exception(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> HTTPResponse:
-        return json(exc.body(), status=exc.status)
+        return json(exc.body(), status=exc.status, headers=exc.headers)
 
     @app.exception(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> HTTPResponse:
@@ -90,7 +98,37 @@ def json_body(request: Request) -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    check_strings(body)
     return body
+
+
+def string_problem(text: str) -> str | None:
+    """Why a database cannot store `text`: a NUL character or a lone surrogate (what undecodable bytes become)."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which is not allowed"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (it holds a lone surrogate such as \\ud800)"
+    return None
+
+
+def check_strings(body: Any) -> None:
+    """Rejects, at any depth, keys and values that no database can store, with a 400 naming where one is."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), body)]  # a loop, not recursion: the client picks the depth
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if (problem := string_problem(key)) is not None:
+                    where = ".".join(path) or "body"
+                    raise ApiError(400, "invalid_json", f"A key in {where!r} {problem}.", where)
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, str(i)), item) for i, item in enumerate(value))
+        elif isinstance(value, str) and (problem := string_problem(value)) is not None:
+            where = ".".join(path)
+            raise ApiError(400, "invalid_json", f"The string in {where!r} {problem}.", where)
 
 
 M = TypeVar("M", bound=BaseModel)

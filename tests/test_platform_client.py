@@ -9,9 +9,17 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from bot.platform.policy import MAX_FAILED_VERIFICATIONS
 from tests.conftest import API_KEY, Platform
 
-OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{"verified": true}'
+
+def answer(status: str, body: bytes, headers: str = "") -> bytes:
+    """A raw HTTP/1.1 response with a JSON body."""
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
+    return head.encode() + body
+
+
+OK = answer("200 OK", b'{"verified": true, "customer_id": 7}')
 
 
 @asynccontextmanager
@@ -47,7 +55,7 @@ async def test_timeout_is_unavailable() -> None:
 
 async def test_one_retry_after_a_dropped_connection() -> None:
     async with raw_server(lambda n, w: b"" if n == 1 else OK) as url:
-        assert await PlatformClient(url, "k").verify("80000001", email="a@b.c") is True
+        assert await PlatformClient(url, "k").verify("80000001", email="a@b.c") == "7"
     async with raw_server(lambda n, w: b"") as url:
         with pytest.raises(PlatformUnavailable):
             await PlatformClient(url, "k").verify("80000001", email="a@b.c")
@@ -66,3 +74,46 @@ async def test_4xx_is_rejected_with_the_platforms_code(platform: Platform) -> No
     with pytest.raises(PlatformRejected) as err:
         await PlatformClient(platform.url, "wrong").order("80000001")
     assert err.value.code == "unauthorized"
+    assert err.value.retry_after is None
+
+
+async def test_verify_gives_the_customer_id_or_none(platform: Platform) -> None:
+    client = PlatformClient(platform.url, API_KEY)
+    owner = str((await client.order("80000001"))["customer"]["id"])
+    assert await client.verify("80000001", email="li.wei@example.com") == owner
+    assert await client.verify("80000001", phone="+86 138 0000 1001") == owner
+    assert await client.verify("80000001", email="zhang.min@example.com") is None
+
+
+async def test_too_many_failed_verifications_is_rejected_with_retry_after(platform: Platform) -> None:
+    client = PlatformClient(platform.url, API_KEY)
+    for _ in range(MAX_FAILED_VERIFICATIONS):
+        assert await client.verify("80000001", email="zhang.min@example.com") is None
+    with pytest.raises(PlatformRejected) as err:
+        await client.verify("80000001", email="li.wei@example.com")
+    assert (err.value.status, err.value.code, err.value.retry_after) == (429, "too_many_attempts", 3600)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(answer("429 Too", b'{"error": {"code": "x"}}', "Retry-After: 30\r\n"), (429, 30), id="429"),
+        pytest.param(answer("429 Too", b"{}", "Retry-After: soon\r\n"), (429, None), id="429-not-seconds"),
+        pytest.param(answer("429 Too", b"{}", "Retry-After: -5\r\n"), (429, None), id="429-negative"),
+        pytest.param(answer("503 Down", b"{}", "Retry-After: 30\r\n"), None, id="503"),
+        pytest.param(answer("200 OK", b'{"verified": true}'), (200, None), id="verified-without-id"),
+        pytest.param(answer("200 OK", b'["verified"]'), None, id="not-an-object"),
+    ],
+)
+async def test_verify_answers(raw: bytes, expected: tuple[int, int | None] | None) -> None:
+    async with raw_server(lambda n, w: raw) as url:
+        client = PlatformClient(url, "k", retries=0)
+        if expected is None:
+            with pytest.raises(PlatformUnavailable):
+                await client.verify("80000001", email="a@b.c")
+        elif expected[0] == 200:
+            assert await client.verify("80000001", email="a@b.c") is None
+        else:
+            with pytest.raises(PlatformRejected) as err:
+                await client.verify("80000001", email="a@b.c")
+            assert (err.value.status, err.value.retry_after) == expected

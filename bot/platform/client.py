@@ -20,13 +20,20 @@ class PlatformUnavailable(Exception):
 
 
 class PlatformRejected(Exception):
-    """The platform refused the request (4xx); `code` is its stable error code."""
+    """The platform refused the request (4xx); `code` is its stable error code, `retry_after` its Retry-After."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """A Retry-After header given in whole seconds (how the platform sends it), else None."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 class PlatformClient:
@@ -48,6 +55,7 @@ class PlatformClient:
                     http.request(method, url, json=body, headers=all_headers) as resp,
                 ):
                     status = resp.status
+                    retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
                     payload = await resp.json(content_type=None)
             except aiohttp.ClientConnectionError as exc:
                 if attempt < self.retries:
@@ -60,16 +68,21 @@ class PlatformClient:
                 raise PlatformUnavailable(f"platform answered {status}")
             if status >= 400:
                 error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
-                raise PlatformRejected(status, error.get("code", "error"), error.get("message", ""))
+                raise PlatformRejected(status, error.get("code", "error"), error.get("message", ""), retry_after)
             return payload
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def order(self, number: str) -> dict[str, Any]:
         return dict(await self._call("GET", f"/orders/{number}"))
 
-    async def verify(self, number: str, *, email: str | None = None, phone: str | None = None) -> bool:
+    async def verify(self, number: str, *, email: str | None = None, phone: str | None = None) -> str | None:
+        """The verified owner's customer id, or None when the contact is not the order's; 429 while locked."""
         body = {"email": email} if email is not None else {"phone": phone}
-        return bool((await self._call("POST", f"/orders/{number}/verify", body))["verified"])
+        answer = await self._call("POST", f"/orders/{number}/verify", body)
+        if not isinstance(answer, dict):
+            raise PlatformUnavailable("platform answered verify with something other than an object")
+        customer_id = answer.get("customer_id")
+        return str(customer_id) if answer.get("verified") is True and customer_id is not None else None
 
     async def eligibility(self, number: str) -> list[dict[str, Any]]:
         return list((await self._call("GET", f"/orders/{number}/return-eligibility"))["items"])

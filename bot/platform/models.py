@@ -1,4 +1,4 @@
-"""Tables of the platform stub: customers, orders, shipments, returns, refunds, tickets."""
+"""Tables of the platform stub: customers, orders, shipments, returns, refunds, tickets, failed checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Mapped, relationship
 
 from bot.db import UTCDateTime
 from bot.platform.db import Base
+
+# The largest id an Integer column holds on every backend (PostgreSQL's is 32-bit): no row has a larger one.
+MAX_ID = 2**31 - 1
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -282,6 +286,17 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = Column(Integer, nullable=False)
     response_json: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class VerificationFailure(Base):
+    """One failed ownership check of an order: the record that rate-limits guessing across conversations."""
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (Index("ix_verification_failures_order_at", "order_id", "at"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
 class SeedInfo(Base):

@@ -7,6 +7,8 @@ the bot can both say *why*.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -37,6 +39,8 @@ COMPLAINT_RESPONSE_HOURS = {
     Severity.LOW: 48,
 }
 NO_REASON_CONDITIONS = ["unused", "in its original packaging", "resellable"]
+MAX_FAILED_VERIFICATIONS = 5
+VERIFY_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -277,3 +281,17 @@ def complaint_severity(category: ComplaintCategory, requested: Severity | None) 
 def complaint_due(created_at: datetime, severity: Severity) -> datetime:
     """First response due time: never later than the 48-hour promise, sooner when more severe."""
     return created_at + timedelta(hours=COMPLAINT_RESPONSE_HOURS[severity])
+
+
+def verify_retry_after(failures: Iterable[datetime], now: datetime) -> int | None:
+    """Whole seconds until an order's ownership may be checked again, or None when it may be now.
+
+    MAX_FAILED_VERIFICATIONS failures within VERIFY_WINDOW stop the checks, whoever asks, so
+    guessing the contact over many conversations stays slow; they resume once enough of those
+    failures have left the window. A failure counts from its time until VERIFY_WINDOW later.
+    """
+    recent = sorted(at for at in failures if at > now - VERIFY_WINDOW)
+    if len(recent) < MAX_FAILED_VERIFICATIONS:
+        return None
+    frees_at = recent[len(recent) - MAX_FAILED_VERIFICATIONS] + VERIFY_WINDOW
+    return max(1, math.ceil((frees_at - now).total_seconds()))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, Extra, StrictInt, constr, root_validator, validator
+from pydantic import BaseModel, Extra, conint, constr, root_validator, validator
 
 from bot.errors import M, parse_body
-from bot.platform.models import ComplaintCategory, QualityIssue, ReturnReason, Severity
+from bot.platform.models import MAX_ID, ComplaintCategory, QualityIssue, ReturnReason, Severity
 
-OrderNumber = constr(strict=True, regex=r"^\d{8}$")
+OrderNumber = constr(strict=True, regex=r"^[0-9]{8}$")  # ASCII digits: \d would take any script's
+RowId = conint(strict=True, ge=1, le=MAX_ID)  # an id the database can hold; anything else is a 400
 
 
 class _Strict(BaseModel):
@@ -30,7 +31,7 @@ class VerifyIn(_Strict):
 
 
 class ReturnIn(_Strict):
-    item_ids: Optional[list[StrictInt]] = None
+    item_ids: Optional[list[RowId]] = None  # type: ignore[valid-type]
     reason: ReturnReason
     quality_issue: Optional[QualityIssue] = None
     description: constr(strict=True, max_length=2000) = ""  # type: ignore[valid-type]
@@ -51,7 +52,7 @@ class ReturnIn(_Strict):
 
 
 class ComplaintIn(_Strict):
-    customer_id: StrictInt
+    customer_id: RowId  # type: ignore[valid-type]
     order_number: Optional[OrderNumber] = None  # type: ignore[valid-type]
     category: ComplaintCategory
     severity: Optional[Severity] = None

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.errors import ApiError, bad_request, conflict, not_found
+from bot.errors import ApiError, bad_request, conflict, not_found, string_problem, too_many_attempts
 from bot.platform import policy
 from bot.platform.models import (
+    MAX_ID,
     AccountStatus,
     ComplaintTicket,
     Customer,
@@ -28,10 +29,12 @@ from bot.platform.models import (
     ReturnRequest,
     ReturnStatus,
     Shipment,
+    VerificationFailure,
 )
 from bot.platform.schemas import ComplaintIn, ReturnIn
 
-ORDER_NUMBER = re.compile(r"^\d{8}$")
+ORDER_NUMBER = re.compile(r"[0-9]{8}")  # ASCII only: \d would take any script's digits
+ID = re.compile(r"[0-9]+")
 # Seeded returns and refunds use 50/51 and 60/61 million; new ones start above them.
 NUMBER_BASES = {"R": 52_000_000, "F": 62_000_000, "C": 70_000_000}
 
@@ -45,7 +48,7 @@ _ORDER_LOAD = (
 
 
 def check_order_number(raw: str) -> str:
-    if not ORDER_NUMBER.match(raw):
+    if not ORDER_NUMBER.fullmatch(raw):
         raise bad_request("number", "An order number is 8 digits, e.g. 80000001.")
     return raw
 
@@ -58,14 +61,22 @@ def get_order(session: Session, raw_number: str) -> Order:
     return order
 
 
+def row_id(raw: str | int, field: str) -> int | None:
+    """The id in a path or body, or None past MAX_ID (no row has it, and SQL would overflow); 400 unless digits."""
+    if isinstance(raw, str):
+        if not ID.fullmatch(raw):
+            raise bad_request(field, f"{field} is a whole number of digits, e.g. 42.")
+        if len(raw.lstrip("0")) > len(str(MAX_ID)):  # before int(): a huge string is slow or refused
+            return None
+        raw = int(raw)
+    return raw if 0 <= raw <= MAX_ID else None
+
+
 def get_customer(session: Session, raw_id: str | int) -> Customer:
-    try:
-        customer_id = int(raw_id)
-    except ValueError as exc:
-        raise bad_request("customer_id", "A customer id is a whole number.") from exc
-    customer = session.get(Customer, customer_id)
+    customer_id = row_id(raw_id, "customer_id")
+    customer = None if customer_id is None else session.get(Customer, customer_id)
     if customer is None:
-        raise not_found("customer", str(customer_id))
+        raise not_found("customer", str(raw_id)[:32])
     return customer
 
 
@@ -87,6 +98,29 @@ def owns(customer: Customer, email: str | None, phone: str | None) -> bool:
         return False
     given, stored = _digits(phone), _digits(customer.phone)
     return len(given) >= 7 and (given == stored or "86" + given == stored)
+
+
+def check_verify_limit(session: Session, order: Order, now: datetime) -> None:
+    """A 429 with Retry-After while the order has had too many failed ownership checks (policy.verify_retry_after)."""
+    since = now - policy.VERIFY_WINDOW
+    stmt = select(VerificationFailure.at).where(
+        VerificationFailure.order_id == order.id, VerificationFailure.at > since
+    )
+    retry_after = policy.verify_retry_after(session.scalars(stmt), now)
+    if retry_after is not None:
+        raise too_many_attempts(
+            f"Too many failed ownership checks of order {order.number}; try again in {retry_after} seconds.",
+            retry_after,
+        )
+
+
+def verify_owner(session: Session, order: Order, email: str | None, phone: str | None, now: datetime) -> bool:
+    """Checks ownership unless the order is locked; a failure is recorded in the caller's transaction."""
+    check_verify_limit(session, order, now)
+    ok = owns(order.customer, email, phone)
+    if not ok:
+        session.add(VerificationFailure(order_id=order.id, at=now))
+    return ok
 
 
 def item_in_open_return(order: Order) -> set[int]:
@@ -204,6 +238,8 @@ def idempotent(
         return produce()
     if not 1 <= len(key) <= 128:
         raise bad_request("Idempotency-Key", "The Idempotency-Key header must be 1 to 128 characters.")
+    if (problem := string_problem(key)) is not None:
+        raise bad_request("Idempotency-Key", f"The Idempotency-Key header {problem}.")
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     stmt = select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     record = session.scalars(stmt).first()
