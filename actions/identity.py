@@ -1,19 +1,39 @@
-"""The order form: which order, and proof that the customer owns it (3 tries per conversation)."""
+"""The order form: which order, and proof that the customer owns it (3 tries per conversation).
+
+Verification is bound to the platform's answer: the verified customer is the one the platform
+says owns exactly the order number the contact was checked against, never a slot from earlier.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DIGRESSIONS, client, is_verified_for, latest_intent
+from actions.base import DIGRESSIONS, RETRY_BUTTONS, client, is_verified_for, latest_intent
 from actions.text import find_order_number, has_malformed_number, mask_email, mask_phone, read_contact
 from bot.platform.client import PlatformRejected, PlatformUnavailable
 
 MAX_TRIES = 3
 HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/human_agent"}]
+
+
+def _retrying(tracker: Tracker, slot: str) -> str | None:
+    """The answer kept from a platform outage, when the customer now presses 'Try again'."""
+    if latest_intent(tracker) != "retry" or tracker.get_slot("requested_slot") != slot:
+        return None
+    pending = tracker.get_slot("pending_answer")
+    return str(pending) if pending else None
+
+
+def _outage(dispatcher: CollectingDispatcher, slot: str, value: Any) -> dict[str, Any]:
+    """Says the platform is down, keeps the customer's answer for 'Try again', and asks nothing else."""
+    dispatcher.utter_message(response="utter_platform_down", buttons=RETRY_BUTTONS)
+    return {slot: None, "pending_answer": str(value)}
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -39,6 +59,9 @@ class ValidateOrderForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Takes a number from any message of the form, so the customer can correct it mid-way."""
+        pending = _retrying(tracker, "order_number")
+        if pending:
+            return {"order_number": pending}
         text = tracker.latest_message.get("text") or ""
         number = find_order_number(text)
         if number and number != tracker.get_slot("order_number"):
@@ -51,6 +74,13 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(response="utter_order_number_help")
         return {"order_number": None}
 
+    async def extract_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """'Try again' after an outage re-checks the contact the customer already gave."""
+        pending = _retrying(tracker, "contact")
+        return {"contact": pending} if pending else {}
+
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -60,17 +90,17 @@ class ValidateOrderForm(FormValidationAction):
             order = await client().order(str(value))
         except PlatformRejected:
             dispatcher.utter_message(response="utter_order_not_found", order_number=value)
-            return {"order_number": None, "order_owner_id": None}
+            return {"order_number": None, "order_owner_id": None, "pending_answer": None}
         except PlatformUnavailable:
-            dispatcher.utter_message(response="utter_platform_down", buttons=HUMAN_BUTTON)
-            return {"order_number": None, "order_owner_id": None}
+            return {**_outage(dispatcher, "order_number", value), "order_owner_id": None}
         owner = str(order["customer"]["id"])
-        return {"order_number": value, "order_owner_id": owner, "contact": None}
+        # A new number restarts verification: any contact typed for the old one is not carried over.
+        return {"order_number": value, "order_owner_id": owner, "contact": None, "pending_answer": None}
 
     async def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Checks the email or phone with the platform; the third failure ends verification."""
+        """Checks the email or phone against the current order; the third failure ends verification."""
         number = tracker.get_slot("order_number")
         parsed = read_contact(str(value))
         if number is None:
@@ -79,28 +109,77 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(response="utter_contact_malformed")
             return {"contact": None}
         kind, contact = parsed
+        if kind == "phone" and find_order_number(str(value)) == "".join(c for c in contact if c.isdigit()):
+            return {"contact": None}  # an order number, not a phone: the number's own check handles it
         try:
             if kind == "email":
-                ok = await client().verify(number, email=contact)
+                customer_id = await client().verify(str(number), email=contact)
             else:
-                ok = await client().verify(number, phone=contact)
-        except (PlatformUnavailable, PlatformRejected):
-            dispatcher.utter_message(response="utter_platform_down", buttons=HUMAN_BUTTON)
-            return {"contact": None}
+                customer_id = await client().verify(str(number), phone=contact)
+        except PlatformRejected as exc:
+            return self._rejected(dispatcher, exc)
+        except PlatformUnavailable:
+            return _outage(dispatcher, "contact", value)
         masked = mask_email(contact) if kind == "email" else mask_phone(contact)
-        if ok:
+        if customer_id is not None:
             dispatcher.utter_message(response="utter_verified", contact=masked)
-            owner = tracker.get_slot("order_owner_id")
-            dispatcher.utter_message(json_message={"verified": {"customer_id": owner}})  # channels may link it
-            return {"contact": masked, "verified_customer_id": owner, "verify_attempts": 0.0}
+            dispatcher.utter_message(json_message={"verified": {"customer_id": customer_id}})  # channels may link it
+            # Bound to the platform's answer for exactly this number, not to a slot of an earlier turn.
+            return {
+                "contact": masked,
+                "order_owner_id": customer_id,
+                "verified_customer_id": customer_id,
+                "verify_attempts": 0.0,
+                "pending_answer": None,
+            }
         tries = int(tracker.get_slot("verify_attempts") or 0) + 1
         if tries >= MAX_TRIES:
             dispatcher.utter_message(response="utter_verification_locked")
-            return {
-                "contact": "failed",
-                "verify_attempts": float(tries),
-                "verification_locked": True,
-                "handoff_reason": "verification_failed",
-            }
+            return {**self._locked(), "verify_attempts": float(tries)}
         dispatcher.utter_message(response="utter_verification_failed", contact=masked, tries_left=MAX_TRIES - tries)
-        return {"contact": None, "verify_attempts": float(tries)}
+        return {"contact": None, "verify_attempts": float(tries), "pending_answer": None}
+
+    @staticmethod
+    def _locked() -> dict[str, Any]:
+        return {
+            "contact": "failed",
+            "verification_locked": True,
+            "handoff_reason": "verification_failed",
+            "pending_answer": None,
+        }
+
+    def _rejected(self, dispatcher: CollectingDispatcher, exc: PlatformRejected) -> dict[str, Any]:
+        """404: the number itself is wrong (its own check says so); 429: too many wrong answers for the order."""
+        if exc.status == 404:
+            return {"contact": None}
+        if exc.status == 429:
+            dispatcher.utter_message(response="utter_verification_rate_limited", buttons=HUMAN_BUTTON)
+            return self._locked()
+        dispatcher.utter_message(response="utter_platform_down", buttons=HUMAN_BUTTON)
+        return {"contact": None}
+
+
+class AskUnlessWaiting(Action, ABC):
+    """Asks for the form's slot, except right after an outage, when 'Try again' is the question."""
+
+    @abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot()}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not tracker.get_slot("pending_answer"):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot()}")
+        return []
+
+
+class ActionAskOrderNumber(AskUnlessWaiting):
+    def slot(self) -> str:
+        return "order_number"
+
+
+class ActionAskContact(AskUnlessWaiting):
+    def slot(self) -> str:
+        return "contact"

@@ -33,6 +33,7 @@ FLOW_SLOTS = (
     "complaint_description",
     "remedy",
     "handoff_reason",
+    "pending_answer",
 )
 
 
