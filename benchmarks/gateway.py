@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.rest_latency import percentile
+from benchmarks.rest_latency import percentile, rasa_headers
 from benchmarks.scenarios import CONVERSATIONS
 
 
@@ -40,7 +40,9 @@ async def overhead(http: aiohttp.ClientSession, gateway: str, rasa: str, rounds:
                 through = await timed_post(
                     http, f"{gateway}/api/conversations/{conv['conversation_id']}/messages", {"text": text}, headers
                 )
-                direct = await timed_post(http, f"{rasa}/webhooks/rest/webhook", {"sender": twin, "message": text})
+                direct = await timed_post(
+                    http, f"{rasa}/webhooks/gateway/webhook", {"sender": twin, "message": text}, rasa_headers()
+                )
                 diffs.append(through - direct)
     return diffs
 

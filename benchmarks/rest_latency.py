@@ -1,4 +1,4 @@
-"""Latency of one message through Rasa's REST webhook over the scenario conversations.
+"""Latency of one message through Rasa's gateway channel (the REST body, with RASA_TOKEN) over the scenarios.
 
 Needs `make run` up. Each round replays every conversation under a fresh sender id;
 prints the median and p95 per message, and the count.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -22,11 +23,16 @@ async def replay(http: aiohttp.ClientSession, url: str, messages: list[str]) -> 
     took = []
     for text in messages:
         started = time.perf_counter()
-        async with http.post(url, json={"sender": sender, "message": text}) as resp:
+        async with http.post(url, json={"sender": sender, "message": text}, headers=rasa_headers()) as resp:
             resp.raise_for_status()
             await resp.json()
         took.append(time.perf_counter() - started)
     return took
+
+
+def rasa_headers() -> dict[str, str]:
+    """The gateway channel's bearer token: RASA_TOKEN, or the demo one."""
+    return {"Authorization": f"Bearer {os.environ.get('RASA_TOKEN') or 'demo-rasa-token'}"}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -36,7 +42,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default="http://127.0.0.1:5005/webhooks/rest/webhook")
+    parser.add_argument("--url", default="http://127.0.0.1:5005/webhooks/gateway/webhook")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     timings: list[float] = []

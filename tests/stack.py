@@ -15,6 +15,7 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 RASA_TOKEN = "test-rasa-token"
 PLATFORM_KEY = "test-platform-key"
+ACTION_TOKEN = "test-action-token"
 BIN = Path(sys.executable).parent
 
 
@@ -22,6 +23,7 @@ BIN = Path(sys.executable).parent
 class Stack:
     rasa_url: str
     platform_url: str
+    actions_url: str
     processes: list[subprocess.Popen[bytes]]
 
     def stop(self) -> None:
@@ -59,15 +61,20 @@ def start_stack(workdir: Path) -> Stack:
         "PLATFORM_PORT": str(platform_port),
         "PLATFORM_DATABASE_URL": f"sqlite:///{workdir}/platform.db",
         "PLATFORM_URL": f"http://127.0.0.1:{platform_port}",
+        "RASA_TOKEN": RASA_TOKEN,
+        "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+        "ACTION_SERVER_PORT": str(actions_port),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONWARNINGS": "ignore",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n  token: ${{ACTION_SERVER_TOKEN}}\n'
+    )
     commands = {
         "platform": [str(BIN / "python"), "-m", "bot.platform"],
-        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "actions": [str(BIN / "python"), "-m", "bot.action_server"],
         "rasa": [
             str(BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN, "--interface", "127.0.0.1",
             "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
@@ -85,7 +92,9 @@ def start_stack(workdir: Path) -> Stack:
         logs[name] = workdir / f"{name}.log"
         out = logs[name].open("wb")
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
-    stack = Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{platform_port}", procs)
+    stack = Stack(
+        f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{platform_port}", f"http://127.0.0.1:{actions_port}", procs
+    )
     try:
         for (name, (url, seconds)), proc in zip(health.items(), procs, strict=True):
             _wait(url, proc, logs[name], seconds)

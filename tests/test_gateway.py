@@ -304,7 +304,7 @@ async def test_a_silent_bot_counts_as_down(stack: Stack, tmp_path: Path) -> None
     """When the action server is down Rasa logs the failed action and answers nothing at all."""
     silent = Sanic("silent_rasa")
 
-    @silent.post("/webhooks/rest/webhook")
+    @silent.post("/webhooks/gateway/webhook")
     async def webhook(request: Any) -> Any:
         return json_response([])
 

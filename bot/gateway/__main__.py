@@ -9,8 +9,9 @@ import os
 import sys
 
 from bot.db import make_engine, make_sessionmaker
-from bot.gateway.app import create_app, ensure_agent
+from bot.gateway.app import create_app
 from bot.gateway.config import GatewayConfig
+from bot.gateway.logins import ensure_agent
 from bot.gateway.models import Base
 from bot.platform.app import utcnow
 from bot.platform.config import ConfigError

@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.errors import json_body, parse_body
-from bot.gateway.api_customer import bearer, desk
+from bot.gateway.api_customer import bearer, desk, is_route
 from bot.gateway.models import Agent
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
@@ -24,14 +24,14 @@ def agent(request: Request) -> Agent:
 @agent_api.on_request
 async def check_websocket_token(request: Request) -> None:
     """Refuses a console's websocket before the handshake unless ?token= is an agent's."""
-    if request.path == "/api/agent/ws":
+    if is_route(request, ".agent_api.live"):
         desk(request).agent_for(request.args.get("token"))
 
 
 @agent_api.post("/login")
 async def login(request: Request) -> HTTPResponse:
     body = parse_body(LoginIn, json_body(request))
-    return json(desk(request).login(body.username, body.password))
+    return json(await request.app.ctx.logins.login(body.username, body.password, request.ip or "unknown"))
 
 
 @agent_api.get("/queue")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from sanic import Blueprint
@@ -14,6 +15,7 @@ from bot.gateway.desk import Desk
 from bot.gateway.schemas import MessageIn, RatingIn
 
 customer_api = Blueprint("customer_api")
+AFTER = re.compile(r"[0-9]{1,9}")  # ASCII digits only ("²".isdigit() is true), bounded to fit any integer column
 
 
 def desk(request: Request) -> Desk:
@@ -25,11 +27,16 @@ def bearer(request: Request) -> str | None:
     return header[7:].strip() if header.startswith("Bearer ") else None
 
 
+def is_route(request: Request, handler: str) -> bool:
+    """Whether the request was routed to `handler` of this app: true for every spelling of its path."""
+    return request.route is not None and request.route.name.endswith(handler)
+
+
 @customer_api.on_request
 async def check_websocket_token(request: Request) -> None:
     """Refuses a widget's websocket before the handshake when its ?token= does not open the conversation."""
-    if request.path.startswith("/ws/conversations/"):
-        desk(request).authorize(request.path.rsplit("/", 1)[-1], request.args.get("token"))
+    if is_route(request, ".customer_api.live"):
+        desk(request).authorize(str(request.match_info.get("conv_id", "")), request.args.get("token"))
 
 
 @customer_api.post("/api/conversations")
@@ -42,15 +49,15 @@ async def open_conversation(request: Request) -> HTTPResponse:
 async def post_message(request: Request, conv_id: str) -> HTTPResponse:
     desk(request).authorize(conv_id, bearer(request))
     body = parse_body(MessageIn, json_body(request))
-    return json(await desk(request).customer_message(conv_id, body.text, shown=body.label))
+    return json(await desk(request).customer_message(conv_id, body.text, label=body.label))
 
 
 @customer_api.get("/api/conversations/<conv_id>/messages")
 async def get_messages(request: Request, conv_id: str) -> HTTPResponse:
     desk(request).authorize(conv_id, bearer(request))
     raw = request.args.get("after", "0")
-    if not raw.isdigit():
-        raise bad_request("after", "after must be a sequence number (0 or more).")
+    if not AFTER.fullmatch(raw):
+        raise bad_request("after", "after must be a sequence number (0 to 999999999).")
     return json(desk(request).transcript(conv_id, int(raw)))
 
 

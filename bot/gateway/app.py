@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,17 +13,16 @@ from typing import Any
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, file, json
-from sqlalchemy import select
 
 from bot.db import make_engine, make_sessionmaker
-from bot.errors import install_error_handlers
-from bot.gateway import auth
+from bot.errors import ApiError, install_error_handlers
 from bot.gateway.api_agent import agent_api
 from bot.gateway.api_customer import customer_api
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
 from bot.gateway.hub import Hub
-from bot.gateway.models import Agent, Base
+from bot.gateway.logins import Logins
+from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
 from bot.gateway.telegram import TelegramChannel, TelegramSettings, telegram_api
 from bot.platform.app import utcnow
@@ -29,28 +30,25 @@ from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavai
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
-# username, display name, password, skills: created only in demo mode.
-DEMO_AGENTS = [
-    ("alice", "Alice", "alice-demo", "general,refunds,complaints"),
-    ("bob", "Bob", "bob-demo", "logistics,security,general"),
-]
+STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+STATIC_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}\.(?:js|css)")
 
 
-def ensure_agent(sessions: Any, username: str, name: str, password: str, skills: str, now: datetime) -> bool:
-    """Creates the agent unless the username exists; says whether it did."""
-    with sessions.begin() as s:
-        if s.scalars(select(Agent).where(Agent.username == username)).first():
-            return False
-        s.add(
-            Agent(
-                username=username,
-                display_name=name,
-                password_hash=auth.hash_password(password),
-                skills=skills,
-                created_at=now,
-            )
+def install_page_headers(app: Sanic) -> None:
+    """Security headers on every answer: no sniffing, no framing, scripts and connections from here only."""
+
+    @app.on_response
+    async def headers(request: Request, response: HTTPResponse) -> None:
+        host = request.host
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'; object-src 'none'",
         )
-        return True
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
 
 
 class OrderDetails:
@@ -81,7 +79,7 @@ def create_app(
     app.blueprint(customer_api)
     app.blueprint(agent_api)
     app.blueprint(telegram_api)
-    app.static("/static", str(WEB))
+    install_page_headers(app)
 
     @app.before_server_start
     async def open_db(app: Sanic, _loop: object) -> None:
@@ -90,10 +88,9 @@ def create_app(
         app.ctx.engine = engine
         sessions = make_sessionmaker(engine)
         app.ctx.desk = Desk(sessions, RasaClient(config.rasa_url, config.rasa_token), app.ctx.hub, clock)
-        if config.demo:
-            for username, display, password, skills in DEMO_AGENTS:
-                if ensure_agent(sessions, username, display, password, skills, clock()):
-                    log.info("demo agent %s created", username)
+        app.ctx.logins = Logins(sessions, clock, config.demo)
+        for username in app.ctx.logins.prepare():
+            log.info("demo agent %s %s", username, "created" if config.demo else "tokens revoked (not in demo mode)")
         app.ctx.telegram = None
         if not config.telegram_token:
             log.info("telegram: TELEGRAM_TOKEN is not set, running without Telegram")
@@ -106,9 +103,22 @@ def create_app(
 
     @app.after_server_stop
     async def close(app: Sanic, _loop: object) -> None:
+        app.ctx.recovery.cancel()
         if app.ctx.telegram is not None:
             await app.ctx.telegram.stop()
         app.ctx.engine.dispose()
+
+    @app.after_server_start
+    async def finish_pending(app: Sanic, _loop: object) -> None:
+        # Messages a stopped gateway left unanswered; in the background so the server is ready at once.
+        app.ctx.recovery = asyncio.get_running_loop().create_task(app.ctx.desk.recover())
+
+    @app.get("/static/<name:str>")
+    async def static(request: Request, name: str) -> HTTPResponse:
+        """The pages' own scripts and styles only: a fixed set of names, never a path."""
+        if not STATIC_NAME.fullmatch(name) or not (WEB / name).is_file():
+            raise ApiError(404, "not_found", "No such file.")
+        return await file(WEB / name, mime_type=STATIC_TYPES[name.rsplit(".", 1)[1]])
 
     @app.get("/")
     async def shop(request: Request) -> HTTPResponse:

@@ -18,11 +18,21 @@ from bot.errors import ApiError, conflict
 from bot.gateway import auth, states
 from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import Hub
-from bot.gateway.models import PRIORITY_RANK, Agent, AgentToken, Conversation, Message, Status, StatusChange
+from bot.gateway.inputs import CustomerInput, read_input
+from bot.gateway.models import (
+    PRIORITY_RANK,
+    Agent,
+    AgentToken,
+    Conversation,
+    Message,
+    PendingTurn,
+    Status,
+    StatusChange,
+)
+from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
 
 log = logging.getLogger(__name__)
-TOKEN_LIFETIME = timedelta(hours=12)
 ONLINE_WINDOW = timedelta(minutes=2)
 RESPONSE_PROMISE = "within 48 hours"
 
@@ -36,6 +46,29 @@ def message_view(m: Message) -> dict[str, Any]:
         "buttons": json.loads(m.buttons_json) if m.buttons_json else [],
         "created_at": m.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def offered_buttons(s: Session, conv: Conversation) -> list[dict[str, str]]:
+    """The buttons of the bot's latest turn: its messages since the customer last wrote."""
+    last_customer = s.scalar(
+        select(func.max(Message.seq)).where(Message.conversation_id == conv.id, Message.author == "customer")
+    )
+    rows = s.scalars(
+        select(Message.buttons_json).where(
+            Message.conversation_id == conv.id,
+            Message.author == "bot",
+            Message.seq > (last_customer or 0),
+            Message.buttons_json.is_not(None),
+        )
+    )
+    return [b for raw in rows for b in json.loads(raw)]
+
+
+def _done(s: Session, turn_id: int) -> None:
+    """Removes a pending turn in the transaction that stores its outcome."""
+    turn = s.get(PendingTurn, turn_id)
+    if turn is not None:
+        s.delete(turn)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -58,6 +91,7 @@ class Desk:
         self.hub = hub
         self.clock = clock
         self.anger = anger or AngerDetector()
+        self.locks = ConversationLocks()
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -109,19 +143,68 @@ class Desk:
             return {"status": conv.status, "messages": [message_view(m) for m in rows]}
 
     async def customer_message(
-        self, conv_id: str, text: str, metadata: dict[str, Any] | None = None, shown: str | None = None
+        self,
+        conv_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        label: str | None = None,
+        command: bool = False,
     ) -> dict[str, Any]:
-        """Stores the message first (nothing is lost), then lets the bot answer or tells the customer to wait."""
-        now = self.clock()
+        """Stores the message and its pending turn first (nothing is lost), then answers turns in order.
+
+        `label` is the title of a pressed button; `command` marks text a channel itself produced
+        (a Telegram command mapped to a payload), which is sent to the bot as it is.
+        """
+        turn_id, channel, posted = self._store(conv_id, text, metadata or {}, label, command)
+        async with self.locks.hold(conv_id):  # entered before any await: turns keep the order they were stored in
+            await self._publish(conv_id, channel, [posted], echo_customer=True)
+            return await self._take_turn(turn_id)
+
+    def _store(
+        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, command: bool
+    ) -> tuple[int, str, dict[str, Any]]:
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
+            said = CustomerInput(text, label or text) if command else read_input(text, label, offered_buttons(s, conv))
+            msg = states.append(s, conv, "customer", said.shown, self.clock())
+            turn = PendingTurn(
+                conversation_id=conv_id, text=said.for_bot, metadata_json=json.dumps(metadata), created_at=self.clock()
+            )
+            s.add(turn)
+            s.flush()
+            return turn.id, conv.channel, message_view(msg)
+
+    def offered(self, conv_id: str) -> list[dict[str, str]]:
+        """The buttons the bot offered in its latest turn of the conversation."""
+        with self.sessions() as s:
+            return offered_buttons(s, states.load(s, conv_id))
+
+    async def recover(self) -> int:
+        """Finishes the turns a stopped gateway left unanswered (answered, or escalated if the bot fails)."""
+        with self.sessions() as s:
+            turns = s.execute(select(PendingTurn.id, PendingTurn.conversation_id).order_by(PendingTurn.id)).all()
+        for turn_id, conv_id in turns:
+            async with self.locks.hold(conv_id):
+                await self._take_turn(turn_id)
+        if turns:
+            log.info("answered %d message(s) left pending by a previous run", len(turns))
+        return len(turns)
+
+    async def _take_turn(self, turn_id: int) -> dict[str, Any]:
+        """Sends one pending turn to the bot, or tells the customer to wait when a person has the conversation."""
+        with self.sessions.begin() as s:
+            turn = s.get(PendingTurn, turn_id)
+            if turn is None:  # already taken (e.g. by recovery)
+                return {"messages": [], "status": None}
+            conv = states.load(s, turn.conversation_id, lock=True)
+            conv_id, channel, text = conv.id, conv.channel, turn.text
             reopened = conv.status == Status.RESOLVED.value
             if reopened:
-                states.transition(s, conv, Status.BOT, "customer", "new message after resolution", now)
-            msg = states.append(s, conv, "customer", shown or text, now)
-            s.flush()
-            status, channel = conv.status, conv.channel
-            customer_id = conv.customer_id
+                states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())
+            if conv.status != Status.BOT.value:
+                s.delete(turn)
+            status, customer_id = conv.status, conv.customer_id
+            meta = {**json.loads(turn.metadata_json), **({"customer_id": customer_id} if customer_id else {})}
             recent = list(
                 s.scalars(
                     select(Message.text)
@@ -130,30 +213,30 @@ class Desk:
                     .limit(3)
                 )
             )[::-1]
-            posted = message_view(msg)
-        await self._publish(conv_id, channel, [posted], echo_customer=True)
         if status != Status.BOT.value:
             return await self._while_waiting(conv_id, channel, status)
-        meta = {**(metadata or {}), **({"customer_id": customer_id} if customer_id else {})}
         try:
             if reopened:
                 await self.rasa.resume(conv_id)
             reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
-            return await self._bot_down(conv_id, channel)
+            return await self._bot_down(conv_id, channel, turn_id)
         if not reply.messages and reply.handoff is None:
             # Rasa swallows a failed custom action (e.g. the action server is down) and says nothing.
             log.warning("rasa gave no answer for %s; treating the bot as down", conv_id)
-            return await self._bot_down(conv_id, channel)
-        return await self._bot_answered(conv_id, channel, reply, recent)
+            return await self._bot_down(conv_id, channel, turn_id)
+        return await self._bot_answered(conv_id, channel, reply, recent, turn_id)
 
-    async def _bot_answered(self, conv_id: str, channel: str, reply: BotReply, recent: list[str]) -> dict[str, Any]:
+    async def _bot_answered(
+        self, conv_id: str, channel: str, reply: BotReply, recent: list[str], turn_id: int
+    ) -> dict[str, Any]:
         now = self.clock()
         assessment = self.anger.assess(recent)
         escalated_by_gateway = False
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
+            _done(s, turn_id)
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
             if reply.verified_customer_id:
                 conv.customer_id = reply.verified_customer_id
@@ -184,11 +267,12 @@ class Desk:
         await self._publish(conv_id, channel, views, status=status)
         return {"messages": views, "status": status}
 
-    async def _bot_down(self, conv_id: str, channel: str) -> dict[str, Any]:
+    async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
         """Rasa or the action server failed: the message is kept and a person takes over."""
         now = self.clock()
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
+            _done(s, turn_id)
             out = [
                 states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
                 *self._escalate(s, conv, "gateway", "bot_unavailable", "high", "general", "Rasa did not answer.", now),
@@ -292,21 +376,6 @@ class Desk:
             conv.rating, conv.rating_comment = rating, comment
 
     # --- agents ---------------------------------------------------------------------------------
-
-    def login(self, username: str, password: str) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            agent = s.scalars(select(Agent).where(Agent.username == username)).first()
-            if agent is None or not auth.check_password(password, agent.password_hash):
-                raise ApiError(401, "unauthorized", "Wrong username or password.")
-            token = auth.new_token()
-            s.add(AgentToken(token_hash=auth.token_hash(token), agent_id=agent.id, expires_at=now + TOKEN_LIFETIME))
-            agent.last_seen_at = now
-            return {"token": token, "agent": self.agent_view(agent)}
-
-    @staticmethod
-    def agent_view(agent: Agent) -> dict[str, Any]:
-        return {"id": agent.id, "username": agent.username, "name": agent.display_name, "skills": agent.skill_list}
 
     def agent_for(self, token: str | None) -> Agent:
         """The agent a bearer token belongs to; customers' tokens and expired ones open nothing."""
@@ -444,6 +513,10 @@ class Desk:
 
     async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
         """Gives the conversation back to the bot, which resumes knowing what the agent did."""
+        async with self.locks.hold(conv_id):  # the customer's next message reaches the bot after the hand-back
+            return await self._hand_back(conv_id, agent, note)
+
+    async def _hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
         now = self.clock()
         with self.sessions.begin() as s:
             conv = self._own(s, conv_id, agent)

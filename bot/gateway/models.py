@@ -120,3 +120,19 @@ class TelegramLink(Base):
     customer_id: Mapped[str] = Column(String(32), nullable=False)
     linked_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = Column(UTCDateTime)
+
+
+class PendingTurn(Base):
+    """A customer message stored but not yet answered by the bot nor queued: the gateway's outbox.
+
+    Written in the same transaction as the message and deleted in the one that stores the answer
+    or the escalation, so a gateway killed in between finds it on start and finishes the turn.
+    """
+
+    __tablename__ = "pending_turns"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    text: Mapped[str] = Column(Text, nullable=False)  # what the bot is sent (a button's payload, not its title)
+    metadata_json: Mapped[str] = Column(Text, nullable=False, default="{}")
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

@@ -45,16 +45,27 @@ def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
 
 
 class RasaClient:
-    def __init__(self, url: str, token: str, timeout: float = 15.0) -> None:
+    """At most `concurrency` calls in flight: a busy Rasa queues work here, and only the call itself is timed.
+
+    A slow bot is not a dead bot: waiting for a free slot never counts towards `timeout`.
+    """
+
+    def __init__(self, url: str, token: str, timeout: float = 30.0, concurrency: int = 4) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.slots = asyncio.Semaphore(concurrency)
 
     async def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
+        async with self.slots:
+            return await self._call(path, body, params)
+
+    async def _call(self, path: str, body: Any, params: dict[str, str] | None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
         try:
             async with (
                 aiohttp.ClientSession(timeout=self.timeout) as http,
-                http.post(f"{self.url}{path}", json=body, params=params) as resp,
+                http.post(f"{self.url}{path}", json=body, params=params, headers=headers) as resp,
             ):
                 if resp.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {resp.status} on {path}")
@@ -64,16 +75,22 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
         raw = await self._post(
-            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
+            "/webhooks/gateway/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
         )
         return parse_reply(raw or [])
 
     async def hand_back(self, sender: str, note: str) -> BotReply:
-        """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again."""
+        """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again.
+
+        Any form still open (e.g. the gateway escalated an outage mid-form) is ended, so the form
+        does not swallow the hand-back or the customer's next message.
+        """
         params = {"token": self.token}
         # The pause ended the bot's turn without a listen; add it so rules see a normal user turn next.
         events = [
             {"event": "resume"},
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "requested_slot", "value": None},
             {"event": "action", "name": "action_listen"},
             {"event": "slot", "name": "agent_note", "value": note},
         ]

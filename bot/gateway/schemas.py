@@ -20,11 +20,20 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+MAX_LABEL = 200
+
+
 class MessageIn(_Strict):
     text: StrictStr
-    label: StrictStr | None = None  # what a pressed button showed, kept in the transcript
+    label: StrictStr | None = None  # the title of a button the bot offered, shown in the transcript
 
     _check = validator("text", allow_reuse=True)(_text)
+
+    @validator("label")
+    def _short_label(cls, value: str | None) -> str | None:
+        if value is not None and not 0 < len(value) <= MAX_LABEL:
+            raise ValueError(f"must be 1 to {MAX_LABEL} characters")
+        return value
 
 
 class RatingIn(_Strict):
@@ -47,6 +56,12 @@ class RatingIn(_Strict):
 class LoginIn(_Strict):
     username: StrictStr
     password: StrictStr
+
+    @validator("username", "password")
+    def _bounded(cls, value: str) -> str:
+        if len(value) > 200:
+            raise ValueError("must be at most 200 characters")
+        return value
 
 
 class AgentMessageIn(_Strict):

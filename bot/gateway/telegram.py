@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +25,13 @@ from telegram.ext import (
 )
 
 from bot.errors import ApiError, json_body
+from bot.gateway import auth
 from bot.gateway.desk import Desk
 from bot.gateway.models import Conversation, TelegramLink
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+RATINGS = {f"/rate {n}" for n in range(1, 6)}
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
 NOT_TEXT = "Sorry, I can only read text here. Please describe it in words, or ask for a person with /human."
 WEBHOOK_PATH = "/telegram/webhook"
@@ -136,27 +137,33 @@ class TelegramChannel:
             select(TelegramLink).where(TelegramLink.telegram_user_id == str(user_id), TelegramLink.revoked_at.is_(None))
         ).first()
 
-    async def _forward(self, update: Update, text: str, shown: str | None = None) -> None:
+    async def _forward(self, update: Update, text: str, command_shown: str | None = None, button: bool = False) -> None:
+        """Passes a message on; `command_shown` marks a command mapped to a payload, `button` a keyboard press."""
         chat, user = update.effective_chat, update.effective_user
         assert chat is not None
         conv_id = self.conversation_for(chat.id, user.id if user else None)
         meta = {"telegram_user_id": user.id} if user else {}
-        await self.desk.customer_message(conv_id, text, meta, shown=shown)
+        if command_shown is not None:
+            await self.desk.customer_message(conv_id, text, meta, label=command_shown, command=True)
+            return
+        # A pressed button counts only if the bot's latest turn offered it; an old or forged one is typed text.
+        label = next((b["title"] for b in self.desk.offered(conv_id) if button and b["payload"] == text), None)
+        await self.desk.customer_message(conv_id, text, meta, label=label)
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/start`: greets through the bot."""
-        await self._forward(update, "hello", shown="/start")
+        await self._forward(update, "hello", command_shown="/start")
 
     async def on_human(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/human`: asks for an agent."""
-        await self._forward(update, "/human_agent", shown="/human")
+        await self._forward(update, "/human_agent", command_shown="/human")
 
     async def on_restart(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/restart`: starts a new conversation for this chat; the old one stays in the records."""
         chat, user = update.effective_chat, update.effective_user
         assert chat is not None
         conv_id = self.conversation_for(chat.id, user.id if user else None, fresh=True)
-        await self.desk.customer_message(conv_id, "hello", shown="/restart")
+        await self.desk.customer_message(conv_id, "hello", label="/restart", command=True)
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/forget`: revokes this Telegram account's link to a customer."""
@@ -181,18 +188,10 @@ class TelegramChannel:
             return
         await query.answer()
         payload = self.long_payloads.get(query.data, query.data)
-        if payload.startswith("/rate "):
+        if payload in RATINGS:
             await self._rate(update, int(payload.split()[1]))
             return
-        title = self._button_title(query.message, query.data)
-        await self._forward(update, payload, shown=title)
-
-    @staticmethod
-    def _button_title(message: Any, data: str) -> str | None:
-        """The title of the pressed button, shown in the transcript instead of its payload."""
-        markup = getattr(message, "reply_markup", None)
-        rows = markup.inline_keyboard if markup else []
-        return next((b.text for row in rows for b in row if b.callback_data == data), None)
+        await self._forward(update, payload, button=True)
 
     async def _rate(self, update: Update, rating: int) -> None:
         chat, message = update.effective_chat, update.effective_message
@@ -291,7 +290,7 @@ class TelegramChannel:
     async def handle_webhook(self, request: Request) -> HTTPResponse:
         """Checks the secret token header, then queues the update for the application."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not self.settings.secret or not hmac.compare_digest(given.encode(), self.settings.secret.encode()):
+        if not self.settings.secret or not auth.same_secret(given, self.settings.secret):
             raise ApiError(403, "forbidden", "Wrong or missing secret token.")
         body = json_body(request)
         try:

@@ -1,0 +1,117 @@
+"""Agents' accounts and logins: scrypt off the event loop, the same cost for unknown names, rate limits.
+
+Demo agents (alice, bob) exist only for the demo: outside demo mode their demo passwords never log
+in, and tokens they got in an earlier demo run are revoked on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.errors import ApiError
+from bot.gateway import auth
+from bot.gateway.models import Agent, AgentToken
+from bot.gateway.ratelimit import FailureLimiter
+
+TOKEN_LIFETIME = timedelta(hours=12)
+# username, display name, password, skills: created only in demo mode.
+DEMO_AGENTS = [
+    ("alice", "Alice", "alice-demo", "general,refunds,complaints"),
+    ("bob", "Bob", "bob-demo", "logistics,security,general"),
+]
+DEMO_PASSWORDS = {username: password for username, _, password, _ in DEMO_AGENTS}
+FAILURES_PER_USERNAME = 5
+FAILURES_PER_CLIENT = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to check unknown usernames against, so they cost what known ones do."""
+    return auth.hash_password("no such agent")
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    return {"id": agent.id, "username": agent.username, "name": agent.display_name, "skills": agent.skill_list}
+
+
+def ensure_agent(sessions: Any, username: str, name: str, password: str, skills: str, now: datetime) -> bool:
+    """Creates the agent unless the username exists; says whether it did."""
+    with sessions.begin() as s:
+        if s.scalars(select(Agent).where(Agent.username == username)).first():
+            return False
+        s.add(
+            Agent(
+                username=username,
+                display_name=name,
+                password_hash=auth.hash_password(password),
+                skills=skills,
+                created_at=now,
+            )
+        )
+        return True
+
+
+class Logins:
+    """Checks passwords and issues agents' tokens; 429 with Retry-After after repeated failures."""
+
+    def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime], demo: bool) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.demo = demo
+        self.by_username = FailureLimiter(FAILURES_PER_USERNAME, FAILURE_WINDOW, clock)
+        self.by_client = FailureLimiter(FAILURES_PER_CLIENT, FAILURE_WINDOW, clock)
+
+    async def login(self, username: str, password: str, client: str) -> dict[str, Any]:
+        """A token for the right password; the same 401 and the same cost for a wrong name or password."""
+        name_key, client_key = f"user:{username.casefold()}", f"client:{client}"
+        wait = max(self.by_username.retry_after(name_key), self.by_client.retry_after(client_key))
+        if wait:
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"Too many failed logins; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        with self.sessions() as s:
+            agent = s.scalars(select(Agent).where(Agent.username == username)).first()
+            stored = agent.password_hash if agent is not None else _decoy_hash()
+        ok = await asyncio.to_thread(auth.check_password, password, stored)
+        if ok and not self.demo and DEMO_PASSWORDS.get(username) == password:
+            ok = False  # a demo credential outside demo mode
+        if agent is None or not ok:
+            self.by_username.fail(name_key)
+            self.by_client.fail(client_key)
+            raise ApiError(401, "unauthorized", "Wrong username or password.")
+        self.by_username.forget(name_key)
+        now = self.clock()
+        token = auth.new_token()
+        with self.sessions.begin() as s:
+            s.add(AgentToken(token_hash=auth.token_hash(token), agent_id=agent.id, expires_at=now + TOKEN_LIFETIME))
+            row = s.get(Agent, agent.id)
+            assert row is not None
+            row.last_seen_at = now
+            return {"token": token, "agent": agent_view(row)}
+
+    def prepare(self) -> list[str]:
+        """On start: demo agents in demo mode; outside it, revokes the tokens of agents still on demo passwords."""
+        if self.demo:
+            return [
+                u
+                for u, name, pw, skills in DEMO_AGENTS
+                if ensure_agent(self.sessions, u, name, pw, skills, self.clock())
+            ]
+        revoked = []
+        with self.sessions.begin() as s:
+            for agent in s.scalars(select(Agent).where(Agent.username.in_(list(DEMO_PASSWORDS)))):
+                if auth.check_password(DEMO_PASSWORDS[agent.username], agent.password_hash):
+                    s.execute(delete(AgentToken).where(AgentToken.agent_id == agent.id))
+                    revoked.append(agent.username)
+        return revoked
