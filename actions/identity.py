@@ -85,7 +85,7 @@ class ValidateOrderForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is None:
-            return {"order_number": None}
+            return {"order_number": None, "pending_answer": None}
         try:
             order = await client().order(str(value))
         except PlatformRejected:
@@ -104,13 +104,13 @@ class ValidateOrderForm(FormValidationAction):
         number = tracker.get_slot("order_number")
         parsed = read_contact(str(value))
         if number is None:
-            return {"contact": None}
+            return {"contact": None, "pending_answer": None}
         if parsed is None:
             dispatcher.utter_message(response="utter_contact_malformed")
-            return {"contact": None}
+            return {"contact": None, "pending_answer": None}
         kind, contact = parsed
         if kind == "phone" and find_order_number(str(value)) == "".join(c for c in contact if c.isdigit()):
-            return {"contact": None}  # an order number, not a phone: the number's own check handles it
+            return {"contact": None, "pending_answer": None}  # an order number, not a phone: its own check runs
         try:
             if kind == "email":
                 customer_id = await client().verify(str(number), email=contact)
@@ -151,12 +151,12 @@ class ValidateOrderForm(FormValidationAction):
     def _rejected(self, dispatcher: CollectingDispatcher, exc: PlatformRejected) -> dict[str, Any]:
         """404: the number itself is wrong (its own check says so); 429: too many wrong answers for the order."""
         if exc.status == 404:
-            return {"contact": None}
+            return {"contact": None, "pending_answer": None}
         if exc.status == 429:
             dispatcher.utter_message(response="utter_verification_rate_limited", buttons=HUMAN_BUTTON)
             return self._locked()
-        dispatcher.utter_message(response="utter_platform_down", buttons=HUMAN_BUTTON)
-        return {"contact": None}
+        dispatcher.utter_message(response="utter_contact_malformed")  # the platform refused the contact's form
+        return {"contact": None, "pending_answer": None}
 
 
 class AskUnlessWaiting(Action, ABC):
@@ -176,10 +176,14 @@ class AskUnlessWaiting(Action, ABC):
 
 
 class ActionAskOrderNumber(AskUnlessWaiting):
+    """`action_ask_order_number`: the order form's question for the number."""
+
     def slot(self) -> str:
         return "order_number"
 
 
 class ActionAskContact(AskUnlessWaiting):
+    """`action_ask_contact`: the order form's question for the email or phone."""
+
     def slot(self) -> str:
         return "contact"

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
-_DIGIT_RUN = re.compile(r"(?<![\w@.])#?(\d{4,14})(?![\d@]|\.\d)")
+_DIGIT_RUN = re.compile(r"(?<![\w@.])#?([0-9]{4,14})(?![0-9@]|\.[0-9])")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-()]{5,18}\d")
 
 
+def _plain(text: str) -> str:
+    """Full-width and other compatibility forms (full-width digits, at signs) as plain ASCII ones."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def find_order_number(text: str) -> str | None:
     """The 8-digit order number in `text`, in forms like '80000001.', '#80000001', 'order no. 80000001'."""
-    for run in _DIGIT_RUN.findall(text):
+    for run in _DIGIT_RUN.findall(_plain(text)):
         if len(run) == 8:
             return str(run)
     return None
@@ -20,12 +26,12 @@ def find_order_number(text: str) -> str | None:
 
 def has_malformed_number(text: str) -> bool:
     """Whether `text` holds a number that looks meant as an order number but is not 8 digits."""
-    return find_order_number(text) is None and bool(_DIGIT_RUN.search(text))
+    return find_order_number(text) is None and bool(_DIGIT_RUN.search(_plain(text)))
 
 
 def read_contact(text: str) -> tuple[str, str] | None:
     """('email', value) or ('phone', value) when `text` is one, else None."""
-    stripped = text.strip().strip(".,;")
+    stripped = _plain(text).strip().strip(".,;")
     found = _EMAIL.search(stripped)
     if found:
         return "email", found.group(0)

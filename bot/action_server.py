@@ -7,19 +7,21 @@ but /health that lacks ACTION_SERVER_TOKEN, which Rasa sends from endpoints.yml 
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from rasa_sdk.endpoint import create_app as create_sdk_app
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.errors import bad_request, install_error_handlers, json_body
 from bot.platform.config import ConfigError, demo_mode
+from bot.tokens import same_secret
 
 DEMO_ACTION_TOKEN = "demo-action-token"
 
@@ -46,17 +48,33 @@ class ActionServerConfig:
         return cls(token=token, host=env.get("ACTION_SERVER_HOST", "127.0.0.1"), port=port)
 
 
+def check_action_call(body: dict[str, Any]) -> None:
+    """The shape rasa_sdk expects of an action call, so a malformed one is a 400, not a crash."""
+    tracker = body.get("tracker")
+    if not isinstance(body.get("next_action"), str):
+        raise bad_request("next_action", "next_action must be an action name.")
+    if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
+        raise bad_request("tracker", "tracker must be an object with a sender_id.")
+    for key, kind in (("slots", dict), ("events", list), ("latest_message", dict)):
+        if not isinstance(tracker.get(key, kind()), kind):
+            raise bad_request(f"tracker.{key}", f"tracker.{key} has the wrong type.")
+    if not isinstance(body.get("domain", {}), dict):
+        raise bad_request("domain", "domain must be an object.")
+
+
 def create_app(config: ActionServerConfig, package: str = "actions") -> Sanic:
-    """The rasa_sdk app for `package`, with no CORS and a token check before every route but /health."""
+    """The rasa_sdk app for `package`: no CORS, JSON errors, a token check before every route but /health."""
     app = create_sdk_app(package, cors_origins=None)
+    install_error_handlers(app)  # replaces rasa_sdk's handler, which answers 500 with the request echoed
 
     @app.on_request
-    async def check_token(request: Request) -> HTTPResponse | None:
+    async def check(request: Request) -> HTTPResponse | None:
         if request.route is not None and request.route.name.endswith(".health"):
             return None
-        given = request.args.get("token") or ""
-        if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), config.token.encode()):
-            return json({"error": "A valid token is required."}, status=401)
+        if not same_secret(request.args.get("token") or "", config.token):
+            return json({"error": {"code": "unauthorized", "message": "A valid token is required."}}, status=401)
+        if request.route is not None and request.route.name.endswith(".webhook"):
+            check_action_call(json_body(request))
         return None
 
     return app

@@ -79,7 +79,7 @@ def install_error_handlers(app: Sanic) -> None:
     async def _sanic_error(_request: Request, exc: SanicException) -> HTTPResponse:
         status = getattr(exc, "status_code", 500) or 500
         code = _SANIC_CODES.get(status, "error")
-        message = str(exc) if status < 500 else "Internal error."
+        message = (str(exc) or code.replace("_", " ").capitalize() + ".") if status < 500 else "Internal error."
         return json({"error": {"code": code, "message": message}}, status=status)
 
     @app.exception(Exception)

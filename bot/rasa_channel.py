@@ -2,12 +2,12 @@
 
 Rasa's own REST channel accepts anyone who reaches the port, with any sender and any metadata
 (including the customer id the actions trust). This one is the only way in for customer messages:
-loaded by Rasa from credentials.yml, it answers 401 unless `Authorization: Bearer <token>` matches.
+loaded by Rasa from credentials.yml, it answers 401 unless `Authorization: Bearer <token>` matches,
+and 400 to a body the tracker store could not keep (it would stop Rasa).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +16,23 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
+
+from bot.errors import ApiError, json_body
+from bot.tokens import bearer, same_secret
+
+MAX_SENDER = 64
+MAX_MESSAGE = 10_000
+
+
+def check_message(body: dict[str, Any]) -> None:
+    """A sender id and a text the tracker store can keep; metadata an object if given."""
+    sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER:
+        raise ApiError(400, "invalid_field", f"sender must be 1 to {MAX_SENDER} characters.", "sender")
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+        raise ApiError(400, "invalid_field", f"message must be text of at most {MAX_MESSAGE} characters.", "message")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ApiError(400, "invalid_field", "metadata must be an object.", "metadata")
 
 
 class GatewayInput(RestInput):
@@ -32,25 +49,26 @@ class GatewayInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Reads `token` from credentials.yml (where `${RASA_TOKEN}` is filled from the environment)."""
         return cls(str((credentials or {}).get("token") or ""))
 
     def _extract_input_channel(self, req: Request) -> str:
-        return self.name()  # the caller does not choose the channel recorded in the tracker
+        """The caller does not choose the channel recorded in the tracker."""
+        return self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's REST routes with the token and body checked before them."""
         bp = super().blueprint(on_new_message)
 
         @bp.on_request
-        async def check_token(request: Request) -> HTTPResponse | None:
-            header = request.headers.get("Authorization", "")
-            given = header[7:].strip() if header.startswith("Bearer ") else ""
-            if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), self.token.encode()):
+        async def check(request: Request) -> HTTPResponse | None:
+            if not same_secret(bearer(request.headers.get("Authorization", "")), self.token):
                 return json({"error": {"code": "unauthorized", "message": "A valid bearer token is required."}}, 401)
-            body = request.json if request.method == "POST" else {}
-            if request.method == "POST" and not (
-                isinstance(body, dict) and isinstance(body.get("sender"), str) and isinstance(body.get("message"), str)
-            ):
-                return json({"error": {"code": "invalid_json", "message": "sender and message are required."}}, 400)
+            if request.method == "POST":
+                try:
+                    check_message(json_body(request))  # json_body also refuses NULs and lone surrogates
+                except ApiError as exc:
+                    return json(exc.body(), exc.status)
             return None
 
         return bp

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import RETRY_BUTTONS
-from actions.identity import HUMAN_BUTTON, ActionAskOrderNumber, ValidateOrderForm
+from actions.identity import HUMAN_BUTTON, ActionAskContact, ActionAskOrderNumber, ValidateOrderForm
 from actions.requests import FLOW_SLOTS, ActionStartRequest
 from tests.botkit import domain, make_tracker, run, said
 from tests.conftest import Platform
@@ -130,7 +130,7 @@ async def test_three_wrong_contacts_end_verification(bot_platform: Platform) -> 
 
 async def test_text_that_is_no_contact_costs_no_try(bot_platform: Platform) -> None:
     result, messages = await call("validate_contact", at_contact(), "no idea")
-    assert result == {"contact": None}
+    assert result == {"contact": None, "pending_answer": None}
     assert messages == [{"response": "utter_contact_malformed"}]
 
 
@@ -163,7 +163,7 @@ async def test_a_corrected_number_binds_verification_to_the_new_order(bot_platfo
 
 async def test_an_order_number_at_the_contact_question_costs_no_try(bot_platform: Platform) -> None:
     result, messages = await call("validate_contact", at_contact(text="sorry it's 80000006"), "sorry it's 80000006")
-    assert result == {"contact": None} and messages == []
+    assert result == {"contact": None, "pending_answer": None} and messages == []
 
 
 async def test_platform_down_at_the_number_keeps_it_for_try_again(
@@ -183,6 +183,15 @@ async def test_platform_down_at_the_number_keeps_it_for_try_again(
     assert result == {"order_number": "80000005", "order_owner_id": LI, "contact": None, "pending_answer": None}
     asked, _ = await run(ActionAskOrderNumber(), make_tracker({"requested_slot": "order_number"}))
     assert asked == [{"response": "utter_ask_order_number"}]
+
+
+async def test_an_answer_after_an_outage_ends_the_wait_for_try_again(bot_platform: Platform) -> None:
+    """The platform is back and the customer types the order number: the contact is asked again, not skipped."""
+    waiting = at_contact({"pending_answer": "zhang.min@example.com"}, text="80000001")
+    result, _ = await call("validate_contact", waiting, "80000001")
+    assert result == {"contact": None, "pending_answer": None}
+    asked, _ = await run(ActionAskContact(), at_contact(text="80000001"))
+    assert asked == [{"response": "utter_ask_contact"}]
 
 
 async def test_try_again_at_the_contact_rechecks_the_kept_contact(bot_platform: Platform) -> None:

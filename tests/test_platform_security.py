@@ -247,6 +247,7 @@ PAST_INT4 = "2147483648"  # 2**31, past PostgreSQL's INTEGER
         ("POST", f"/customers/{HUGE}/freeze", 404, None),
         ("GET", f"/customers/{PAST_INT4}", 404, None),
         pytest.param("GET", f"/customers/{'9' * 5000}", 404, None, id="5000-digits"),
+        pytest.param("GET", f"/customers/{'0' * 4400}99999", 404, None, id="4400-leading-zeros"),
         ("GET", "/customers/0", 404, None),
         ("GET", "/customers/-1", 400, "customer_id"),
         ("GET", "/customers/1_0", 400, "customer_id"),

@@ -7,18 +7,22 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from sanic import Sanic
+from sanic.response import json as json_response
 from sqlalchemy import select
 from yarl import URL
 
-from bot.gateway.models import Conversation, Message
+from bot.gateway.models import Conversation, Message, PendingTurn
 from tests.conftest import Gateway, database_url, gateway_config, running_gateway
-from tests.servers import free_port
+from tests.servers import free_port, serve
 from tests.stack import ACTION_TOKEN, PLATFORM_KEY, RASA_TOKEN, Stack
 from tests.test_gateway import call, login, open_conversation, say, texts
 
@@ -125,6 +129,12 @@ async def test_action_server_listens_on_loopback_and_needs_the_token(stack: Stac
             assert resp.status == 200
         async with http.get(f"{stack.actions_url}/actions", params={"token": ACTION_TOKEN}) as resp:
             assert resp.status == 200 and {"name": "action_serve_request"} in await resp.json()
+        webhook = f"{stack.actions_url}/webhook?token={ACTION_TOKEN}"
+        async with http.get(webhook) as resp:
+            assert resp.status == 405
+        for bad in ([], {"next_action": "action_serve_request", "tracker": {}}, {"next_action": 1}):
+            async with http.post(webhook, json=bad) as resp:
+                assert resp.status == 400, bad
 
 
 # --- 4. only the gateway speaks for a customer -------------------------------------------------------
@@ -140,6 +150,9 @@ async def test_rasa_takes_customer_messages_only_from_the_gateway(stack: Stack) 
                 assert resp.status == 401
                 assert "Zhang" not in await resp.text()
         ok = {"Authorization": f"Bearer {RASA_TOKEN}"}
+        for raw in (b'{"sender": "\\ud800", "message": "hi"}', b'{"sender": "a", "message": "a\\u0000"}', b"[]"):
+            async with http.post("/webhooks/gateway/webhook", data=raw, headers=ok) as resp:
+                assert resp.status == 400, raw  # the tracker store could not keep it (and Rasa would stop)
         async with http.post("/webhooks/gateway/webhook", json={"sender": "gw-1", "message": "hello"}, headers=ok) as r:
             assert r.status == 200 and (await r.json())[0]["text"].startswith("Hello")
 
@@ -157,6 +170,12 @@ async def test_demo_agents_do_not_survive_outside_demo_mode(stack: Stack, tmp_pa
         status, body = await call(gw, "POST", "/api/agent/login", {"username": "alice", "password": "alice-demo"})
         assert status == 401 and "token" not in body
         assert (await call(gw, "GET", "/api/agent/queue", token=demo_token))[0] == 401
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit(gw: Gateway) -> None:
+    guesses = [{"username": "bob", "password": f"wrong{n}"} for n in range(40)]
+    answers = await asyncio.gather(*(call(gw, "POST", "/api/agent/login", g) for g in guesses))
+    assert sorted(status for status, _ in answers) == [401] * 5 + [429] * 35
 
 
 async def test_logins_are_limited_per_username_and_per_client(gw: Gateway) -> None:
@@ -210,14 +229,17 @@ async def test_unknown_usernames_cost_a_password_check_too(gw: Gateway, monkeypa
 # --- 7 and 8. what customers type -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["/restart", '/inform{"order_number": "80000006"}', "/session_start", "//"])
+@pytest.mark.parametrize(
+    "typed",
+    ["/restart", '/inform{"order_number": "80000006"}', "/session_start", "//", "/ /restart", " /\t/\u3000/restart"],
+)
 async def test_typed_intent_syntax_is_read_as_text(gw: Gateway, typed: str) -> None:
     c = await open_conversation(gw)
     reply = await say(gw, c, typed)
     assert reply["status"] == "bot", reply  # not escalated as "bot unavailable", not taken as a request for a person
     assert reply["messages"] and all(m["author"] == "bot" for m in reply["messages"])
     _, rows = stored(gw, c.id)
-    assert rows[0].text == typed  # the transcript keeps what was typed
+    assert rows[0].text == typed.strip()  # the transcript keeps what was typed
 
 
 async def test_an_offered_button_is_pressed_with_its_label(gw: Gateway) -> None:
@@ -268,6 +290,18 @@ async def test_bad_unicode_and_numbers_are_4xx_and_store_nothing(gw: Gateway) ->
     assert rows == []
 
 
+async def test_websocket_addresses_refuse_plain_requests(gw: Gateway) -> None:
+    c = await open_conversation(gw)
+    alice = await login(gw)
+    for path in (f"/ws/conversations/{c.id}?token={c.token}", f"/api/agent/ws?token={alice}"):
+        async with gw.http.get(path) as resp:
+            assert resp.status == 400 and (await resp.json())["error"]["code"] == "not_websocket"
+        async with gw.http.get(path, headers={"Upgrade": "websocket", "Connection": "Upgrade"}) as resp:
+            assert resp.status == 400  # no Sec-WebSocket-Key: not a handshake Sanic could finish
+    async with gw.http.head(f"/api/agent/ws?token={alice}") as resp:
+        assert 400 <= resp.status < 500
+
+
 async def test_pages_carry_security_headers(gw: Gateway) -> None:
     for page in ("/", "/agent", "/static/widget.js"):
         async with gw.http.get(page) as resp:
@@ -301,6 +335,72 @@ async def test_messages_of_one_conversation_are_taken_in_order(gw: Gateway) -> N
 
 
 # --- faults ------------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def fake_rasa(ready_after: float = 0.0, delay: float = 0.0) -> AsyncIterator[tuple[str, list[str]]]:
+    """A stand-in Rasa that is 'loading' (503 on /status) for `ready_after` s and answers after `delay` s.
+
+    It records the texts it was sent, in order; it answers every text with "echo: <text>".
+    """
+    app = Sanic(f"fake_rasa_{uuid.uuid4().hex[:8]}")
+    received: list[str] = []
+    ready_at = asyncio.get_running_loop().time() + ready_after
+
+    @app.get("/status")
+    async def status(request: Any) -> Any:
+        return json_response({}, status=200 if asyncio.get_running_loop().time() >= ready_at else 503)
+
+    @app.post("/webhooks/gateway/webhook")
+    async def webhook(request: Any) -> Any:
+        received.append(request.json["message"])
+        await asyncio.sleep(delay)
+        return json_response([{"text": f"echo: {request.json['message']}"}])
+
+    async with serve(app) as url:
+        yield url, received
+
+
+def _pending_turns(gw: Gateway) -> int:
+    with gw.app.ctx.desk.sessions() as s:
+        return len(s.scalars(select(PendingTurn)).all())
+
+
+async def test_a_customer_who_disconnects_still_gets_the_answer(stack: Stack, tmp_path: Path) -> None:
+    async with fake_rasa(delay=1.0) as (rasa_url, received):
+        config = gateway_config(database_url("sqlite", tmp_path), stack, rasa_url=rasa_url)
+        async with running_gateway(config) as gw:
+            c = await open_conversation(gw)
+            path = f"/api/conversations/{c.id}/messages"
+            with pytest.raises(asyncio.TimeoutError):
+                async with gw.http.post(path, json={"text": "hello"}, headers=c.headers, timeout=0.3):
+                    pass
+
+            async def answered() -> bool:
+                _, rows = stored(gw, c.id)
+                return [r.author for r in rows] == ["customer", "bot"]
+
+            await _until(answered, 10)
+            assert received == ["hello"] and _pending_turns(gw) == 0
+
+
+async def test_recovery_waits_for_rasa_and_keeps_the_order(stack: Stack, tmp_path: Path) -> None:
+    """Two turns left pending by a dead gateway; Rasa still loading at start; a third message arrives."""
+    config = gateway_config(database_url("sqlite", tmp_path), stack)
+    async with running_gateway(config) as gw:
+        c = await open_conversation(gw)
+        for text in ("one", "two"):
+            gw.app.ctx.desk._store(c.id, text, {}, None, False)  # stored, then the gateway "died"
+    async with (
+        fake_rasa(ready_after=2.0) as (rasa_url, received),
+        running_gateway(gateway_config(config.database_url, stack, rasa_url=rasa_url)) as gw,
+    ):
+        reply = await say(gw, c, "three")
+        assert reply["status"] == "bot"
+        assert received == ["one", "two", "three"]
+        _, rows = stored(gw, c.id)
+        assert [r.text for r in rows if r.author == "bot"] == ["echo: one", "echo: two", "echo: three"]
+        assert _pending_turns(gw) == 0
 
 
 async def test_hand_back_after_an_outage_mid_form_ends_the_form(gw: Gateway) -> None:

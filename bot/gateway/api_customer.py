@@ -10,7 +10,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.errors import bad_request, json_body, parse_body
+from bot import tokens
+from bot.errors import ApiError, bad_request, json_body, parse_body
 from bot.gateway.desk import Desk
 from bot.gateway.schemas import MessageIn, RatingIn
 
@@ -23,13 +24,21 @@ def desk(request: Request) -> Desk:
 
 
 def bearer(request: Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else None
+    return tokens.bearer(request.headers.get("Authorization", "")) or None
 
 
 def is_route(request: Request, handler: str) -> bool:
-    """Whether the request was routed to `handler` of this app: true for every spelling of its path."""
-    return request.route is not None and request.route.name.endswith(handler)
+    """Whether the request was routed to `handler` of this app: true for every spelling of its path.
+
+    A websocket route also needs a complete upgrade request; anything else is a 400 (Sanic's own
+    handshake would fail with a 500).
+    """
+    if request.route is None or not request.route.name.endswith(handler):
+        return False
+    headers = request.headers
+    if headers.get("upgrade", "").lower() != "websocket" or not headers.get("sec-websocket-key"):
+        raise ApiError(400, "not_websocket", "This address takes websocket connections only.")
+    return True
 
 
 @customer_api.on_request

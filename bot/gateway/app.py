@@ -39,11 +39,10 @@ def install_page_headers(app: Sanic) -> None:
 
     @app.on_response
     async def headers(request: Request, response: HTTPResponse) -> None:
-        host = request.host
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; base-uri 'none'; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
             "form-action 'self'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

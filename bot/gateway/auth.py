@@ -33,8 +33,3 @@ def new_token() -> str:
 def token_hash(token: str) -> str:
     """Tokens are stored only as their SHA-256, so a leaked database opens nothing."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def same_secret(given: str, expected: str) -> bool:
-    """Constant-time comparison that also takes headers with undecodable bytes (lone surrogates in Sanic)."""
-    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))

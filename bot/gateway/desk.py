@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -48,18 +49,25 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
-def offered_buttons(s: Session, conv: Conversation) -> list[dict[str, str]]:
-    """The buttons of the bot's latest turn: its messages since the customer last wrote."""
-    last_customer = s.scalar(
-        select(func.max(Message.seq)).where(Message.conversation_id == conv.id, Message.author == "customer")
-    )
+def offered_buttons(s: Session, conv: Conversation, latest: bool = False) -> list[dict[str, str]]:
+    """The buttons the bot offered in the conversation, newest first; `latest`: since the customer last wrote."""
+    since = 0
+    if latest:
+        since = (
+            s.scalar(
+                select(func.max(Message.seq)).where(Message.conversation_id == conv.id, Message.author == "customer")
+            )
+            or 0
+        )
     rows = s.scalars(
-        select(Message.buttons_json).where(
+        select(Message.buttons_json)
+        .where(
             Message.conversation_id == conv.id,
             Message.author == "bot",
-            Message.seq > (last_customer or 0),
+            Message.seq > since,
             Message.buttons_json.is_not(None),
         )
+        .order_by(Message.seq.desc())
     )
     return [b for raw in rows for b in json.loads(raw)]
 
@@ -92,6 +100,7 @@ class Desk:
         self.clock = clock
         self.anger = anger or AngerDetector()
         self.locks = ConversationLocks()
+        self._running: set[asyncio.Task[dict[str, Any]]] = set()
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -148,24 +157,31 @@ class Desk:
         text: str,
         metadata: dict[str, Any] | None = None,
         label: str | None = None,
-        command: bool = False,
+        vouched: bool = False,
     ) -> dict[str, Any]:
         """Stores the message and its pending turn first (nothing is lost), then answers turns in order.
 
-        `label` is the title of a pressed button; `command` marks text a channel itself produced
-        (a Telegram command mapped to a payload), which is sent to the bot as it is.
+        `label` is the title of a pressed button. `vouched`: the channel itself resolved `text` (a
+        Telegram command, or an inline button it matched to an offered one), so it goes to the bot as is.
         """
-        turn_id, channel, posted = self._store(conv_id, text, metadata or {}, label, command)
-        async with self.locks.hold(conv_id):  # entered before any await: turns keep the order they were stored in
-            await self._publish(conv_id, channel, [posted], echo_customer=True)
-            return await self._take_turn(turn_id)
+        turn_id, channel, posted = self._store(conv_id, text, metadata or {}, label, vouched)
+        # Tasks start in creation order, and each takes its place in the conversation's queue first,
+        # so turns are answered in the order they were stored. Shielded: a customer who disconnects
+        # does not cancel the turn, whose answer is stored and pushed anyway.
+        task = asyncio.get_running_loop().create_task(self._turns_until(conv_id, turn_id, (channel, posted)))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return await asyncio.shield(task)
 
     def _store(
-        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, command: bool
+        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, vouched: bool
     ) -> tuple[int, str, dict[str, Any]]:
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            said = CustomerInput(text, label or text) if command else read_input(text, label, offered_buttons(s, conv))
+            if vouched:
+                said = CustomerInput(text, label or text)
+            else:
+                said = read_input(text, label, offered_buttons(s, conv), offered_buttons(s, conv, latest=True))
             msg = states.append(s, conv, "customer", said.shown, self.clock())
             turn = PendingTurn(
                 conversation_id=conv_id, text=said.for_bot, metadata_json=json.dumps(metadata), created_at=self.clock()
@@ -174,30 +190,59 @@ class Desk:
             s.flush()
             return turn.id, conv.channel, message_view(msg)
 
-    def offered(self, conv_id: str) -> list[dict[str, str]]:
-        """The buttons the bot offered in its latest turn of the conversation."""
+    def button_title(self, conv_id: str, payload: str) -> str | None:
+        """The title of the newest button with this payload the bot offered in the conversation, if any."""
         with self.sessions() as s:
-            return offered_buttons(s, states.load(s, conv_id))
+            found = (b["title"] for b in offered_buttons(s, states.load(s, conv_id)) if b["payload"] == payload)
+            return next(found, None)
 
-    async def recover(self) -> int:
-        """Finishes the turns a stopped gateway left unanswered (answered, or escalated if the bot fails)."""
+    async def _turns_until(
+        self, conv_id: str, turn_id: int, echo: tuple[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer."""
+        async with self.locks.hold(conv_id):
+            if echo is not None:
+                await self._publish(conv_id, echo[0], [echo[1]], echo_customer=True)
+            with self.sessions() as s:
+                ids = s.scalars(
+                    select(PendingTurn.id)
+                    .where(PendingTurn.conversation_id == conv_id, PendingTurn.id <= turn_id)
+                    .order_by(PendingTurn.id)
+                ).all()
+            result: dict[str, Any] = {"messages": [], "status": self._status(conv_id)}
+            for pending in ids:
+                result = await self._take_turn(conv_id, pending)
+            return result
+
+    def _status(self, conv_id: str) -> str:
         with self.sessions() as s:
-            turns = s.execute(select(PendingTurn.id, PendingTurn.conversation_id).order_by(PendingTurn.id)).all()
-        for turn_id, conv_id in turns:
-            async with self.locks.hold(conv_id):
-                await self._take_turn(turn_id)
-        if turns:
-            log.info("answered %d message(s) left pending by a previous run", len(turns))
-        return len(turns)
+            return states.load(s, conv_id).status
 
-    async def _take_turn(self, turn_id: int) -> dict[str, Any]:
+    async def recover(self, wait_for_bot: float = 180.0) -> int:
+        """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""
+        with self.sessions() as s:
+            last = s.execute(
+                select(PendingTurn.conversation_id, func.max(PendingTurn.id))
+                .group_by(PendingTurn.conversation_id)
+                .order_by(func.min(PendingTurn.id))
+            ).all()
+        if not last:
+            return 0
+        if not await self.rasa.wait_ready(wait_for_bot):
+            log.warning("rasa not ready after %.0f s; pending turns go to agents", wait_for_bot)
+        for conv_id, turn_id in last:
+            await self._turns_until(conv_id, turn_id)
+        log.info("finished the pending turns of %d conversation(s) left by a previous run", len(last))
+        return len(last)
+
+    async def _take_turn(self, conv_id: str, turn_id: int) -> dict[str, Any]:
         """Sends one pending turn to the bot, or tells the customer to wait when a person has the conversation."""
         with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
             turn = s.get(PendingTurn, turn_id)
-            if turn is None:  # already taken (e.g. by recovery)
-                return {"messages": [], "status": None}
-            conv = states.load(s, turn.conversation_id, lock=True)
-            conv_id, channel, text = conv.id, conv.channel, turn.text
+            if turn is None:  # already taken (the start-up recovery), its answer published
+                return {"messages": [], "status": conv.status}
+            channel, text = conv.channel, turn.text
             reopened = conv.status == Status.RESOLVED.value
             if reopened:
                 states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())

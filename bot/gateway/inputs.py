@@ -1,16 +1,21 @@
-"""What a customer's message means to the bot: typed text, or a button the bot just offered.
+"""What a customer's message means to the bot: typed text, or a button the bot offered.
 
 Rasa reads text starting with "/" as an intent with entities (`/restart`, `/inform{...}`), so a
-customer could steer the bot by typing its syntax. Only the payload of a button offered in the
-bot's latest turn goes to Rasa as such; typed text has its leading slashes removed. A `label`
-(the title a widget shows for a pressed button) is accepted only with that button's payload.
+customer could steer the bot by typing its syntax. Only the payload of a button the bot offered
+in this conversation goes to Rasa as such; other text loses its leading slashes and spaces. A
+`label` (the title a widget shows for a pressed button) is accepted only with the payload of a
+button of the bot's latest turn, so the transcript shows what was really pressed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.errors import bad_request
+
+Buttons = list[dict[str, str]]
+_LEADING = re.compile(r"^[\s/]+")  # Rasa strips whitespace, then reads a leading "/" as intent syntax
 
 
 @dataclass(frozen=True)
@@ -21,21 +26,19 @@ class CustomerInput:
     shown: str
 
 
-def read_input(text: str, label: str | None, offered: list[dict[str, str]]) -> CustomerInput:
-    """Checks a message against the buttons of the bot's latest turn; a foreign label is a 400."""
-    pressed = next((b for b in offered if b["payload"] == text), None)
+def read_input(text: str, label: str | None, offered: Buttons, latest: Buttons) -> CustomerInput:
+    """Checks a message against the buttons offered (`latest`: in the bot's last turn); a foreign label is a 400."""
     if label is not None:
-        if pressed is None or pressed["title"] != label:
+        if not any(b["payload"] == text and b["title"] == label for b in latest):
             raise bad_request("label", "label is accepted only with a button the bot offered in its latest message.")
         return CustomerInput(text, label)
-    if pressed is not None:
+    if any(b["payload"] == text for b in offered):
         return CustomerInput(text, text)
     return CustomerInput(neutralise(text), text)
 
 
 def neutralise(text: str) -> str:
     """Typed text as Rasa must read it: never as `/intent{entities}` syntax."""
-    stripped = text.strip()
-    if not stripped.startswith("/"):
+    if not text.lstrip().startswith("/"):
         return text
-    return stripped.lstrip("/").strip() or "?"
+    return _LEADING.sub("", text) or "?"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.errors import ApiError
+from bot.errors import ApiError, too_many_attempts
 from bot.gateway import auth
 from bot.gateway.models import Agent, AgentToken
 from bot.gateway.ratelimit import FailureLimiter
@@ -68,29 +68,28 @@ class Logins:
         self.demo = demo
         self.by_username = FailureLimiter(FAILURES_PER_USERNAME, FAILURE_WINDOW, clock)
         self.by_client = FailureLimiter(FAILURES_PER_CLIENT, FAILURE_WINDOW, clock)
+        self.hashing = asyncio.Semaphore(2)
 
     async def login(self, username: str, password: str, client: str) -> dict[str, Any]:
         """A token for the right password; the same 401 and the same cost for a wrong name or password."""
         name_key, client_key = f"user:{username.casefold()}", f"client:{client}"
         wait = max(self.by_username.retry_after(name_key), self.by_client.retry_after(client_key))
         if wait:
-            raise ApiError(
-                429,
-                "too_many_attempts",
-                f"Too many failed logins; try again in {wait} s.",
-                headers={"Retry-After": str(wait)},
-            )
+            raise too_many_attempts(f"Too many failed logins; try again in {wait} s.", wait)
+        # Counted as failures before the check: a burst of parallel guesses cannot all pass the limit.
+        self.by_username.fail(name_key)
+        client_stamp = self.by_client.fail(client_key)
         with self.sessions() as s:
             agent = s.scalars(select(Agent).where(Agent.username == username)).first()
             stored = agent.password_hash if agent is not None else _decoy_hash()
-        ok = await asyncio.to_thread(auth.check_password, password, stored)
+        async with self.hashing:  # scrypt in threads, at most two at a time, never on the event loop
+            ok = await asyncio.to_thread(auth.check_password, password, stored)
         if ok and not self.demo and DEMO_PASSWORDS.get(username) == password:
             ok = False  # a demo credential outside demo mode
         if agent is None or not ok:
-            self.by_username.fail(name_key)
-            self.by_client.fail(client_key)
             raise ApiError(401, "unauthorized", "Wrong username or password.")
         self.by_username.forget(name_key)
+        self.by_client.undo(client_key, client_stamp)
         now = self.clock()
         token = auth.new_token()
         with self.sessions.begin() as s:

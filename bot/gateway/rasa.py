@@ -73,6 +73,23 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa unreachable: {exc!r}") from exc
 
+    async def wait_ready(self, seconds: float) -> bool:
+        """Polls Rasa's /status until it answers (a model loaded), for at most `seconds`."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            try:
+                async with (
+                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+                    http.get(f"{self.url}/status", params={"token": self.token}) as resp,
+                ):
+                    if resp.status == 200:
+                        return True
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(1)
+
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
         raw = await self._post(
             "/webhooks/gateway/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
@@ -91,6 +108,7 @@ class RasaClient:
             {"event": "resume"},
             {"event": "active_loop", "name": None},
             {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "slot", "name": "pending_answer", "value": None},
             {"event": "action", "name": "action_listen"},
             {"event": "slot", "name": "agent_note", "value": note},
         ]

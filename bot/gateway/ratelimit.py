@@ -39,8 +39,16 @@ class FailureLimiter:
         wait = (recent[-self.limit] + self.window - self.clock()).total_seconds()
         return max(1, math.ceil(wait))
 
-    def fail(self, key: str) -> None:
-        self._failures[key].append(self.clock())
+    def fail(self, key: str) -> datetime:
+        """Counts a failure (or an attempt not yet known to succeed); the stamp lets `undo` take it back."""
+        stamp = self.clock()
+        self._failures[key].append(stamp)
+        return stamp
+
+    def undo(self, key: str, stamp: datetime) -> None:
+        found = self._failures.get(key)
+        if found is not None and stamp in found:
+            found.remove(stamp)
 
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -25,9 +25,9 @@ from telegram.ext import (
 )
 
 from bot.errors import ApiError, json_body
-from bot.gateway import auth
 from bot.gateway.desk import Desk
 from bot.gateway.models import Conversation, TelegramLink
+from bot.tokens import same_secret
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
@@ -144,11 +144,11 @@ class TelegramChannel:
         conv_id = self.conversation_for(chat.id, user.id if user else None)
         meta = {"telegram_user_id": user.id} if user else {}
         if command_shown is not None:
-            await self.desk.customer_message(conv_id, text, meta, label=command_shown, command=True)
+            await self.desk.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
             return
-        # A pressed button counts only if the bot's latest turn offered it; an old or forged one is typed text.
-        label = next((b["title"] for b in self.desk.offered(conv_id) if button and b["payload"] == text), None)
-        await self.desk.customer_message(conv_id, text, meta, label=label)
+        # A pressed button counts if the bot offered it in this conversation; a forged one is typed text.
+        title = self.desk.button_title(conv_id, text) if button else None
+        await self.desk.customer_message(conv_id, text, meta, label=title, vouched=title is not None)
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/start`: greets through the bot."""
@@ -163,7 +163,7 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         assert chat is not None
         conv_id = self.conversation_for(chat.id, user.id if user else None, fresh=True)
-        await self.desk.customer_message(conv_id, "hello", label="/restart", command=True)
+        await self.desk.customer_message(conv_id, "hello", label="/restart", vouched=True)
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/forget`: revokes this Telegram account's link to a customer."""
@@ -290,7 +290,7 @@ class TelegramChannel:
     async def handle_webhook(self, request: Request) -> HTTPResponse:
         """Checks the secret token header, then queues the update for the application."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not self.settings.secret or not auth.same_secret(given, self.settings.secret):
+        if not self.settings.secret or not same_secret(given, self.settings.secret):
             raise ApiError(403, "forbidden", "Wrong or missing secret token.")
         body = json_body(request)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from sanic import Blueprint
@@ -13,6 +12,7 @@ from bot.errors import ApiError, json_body
 from bot.platform import service, views
 from bot.platform.models import ComplaintTicket, Refund, ReturnRequest
 from bot.platform.schemas import ComplaintIn, FreezeIn, ReturnIn, VerifyIn, parse
+from bot.tokens import same_secret
 
 api = Blueprint("platform_api", url_prefix="/api/v1")
 
@@ -23,8 +23,7 @@ async def require_api_key(request: Request) -> None:
         return
     given = request.headers.get("X-Api-Key", "")
     expected = request.app.ctx.config.api_key
-    # Sanic turns undecodable header bytes into lone surrogates: compare the bytes as they came.
-    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")):
+    if not same_secret(given, expected):
         raise ApiError(401, "unauthorized", "A valid X-Api-Key header is required.")
 
 

@@ -66,9 +66,10 @@ def row_id(raw: str | int, field: str) -> int | None:
     if isinstance(raw, str):
         if not ID.fullmatch(raw):
             raise bad_request(field, f"{field} is a whole number of digits, e.g. 42.")
-        if len(raw.lstrip("0")) > len(str(MAX_ID)):  # before int(): a huge string is slow or refused
+        digits = raw.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_ID)):  # before int(): a huge string is slow or refused
             return None
-        raw = int(raw)
+        raw = int(digits)
     return raw if 0 <= raw <= MAX_ID else None
 
 

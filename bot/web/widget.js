@@ -75,7 +75,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = b.title;
-      button.onclick = () => send(b.payload, b.title);
+      button.onclick = () => { box.textContent = ""; send(b.payload, b.title); };  // once: a second click would be stale
       box.appendChild(button);
     });
   }
