@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sanic import Sanic
 from sanic.exceptions import SanicException
+from sanic.http import Http
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy.exc import IntegrityError
@@ -62,8 +63,30 @@ _SANIC_CODES = {
 }
 
 
+def _tolerate_unparsable_urls() -> None:
+    """Sanic 21.12 drops the connection, unanswered, on a request line with raw non-ASCII bytes.
+
+    Its error path rebuilds a placeholder request from the same URL and fails again (sanic#2735,
+    fixed in later Sanic); here the placeholder gets "/" instead, so the error gets its answer.
+    """
+    if getattr(Http.create_empty_request, "tolerant", False):
+        return
+    original = Http.create_empty_request
+
+    def create_empty_request(self: Http) -> None:
+        try:
+            original(self)
+        except Exception:  # the URL httptools refused, or one that is not UTF-8
+            self.url = "/"
+            original(self)
+
+    create_empty_request.tolerant = True  # type: ignore[attr-defined]
+    Http.create_empty_request = create_empty_request  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: Sanic) -> None:
     """Maps our errors, Sanic's and unexpected ones to JSON bodies with the right status."""
+    _tolerate_unparsable_urls()
 
     @app.exception(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> HTTPResponse:
@@ -84,6 +107,8 @@ def install_error_handlers(app: Sanic) -> None:
 
     @app.exception(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
+        if request.method == "NONE":  # Sanic's placeholder: the request line itself could not be read
+            return json({"error": {"code": "bad_request", "message": "The request line is not valid."}}, status=400)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json({"error": {"code": "internal_error", "message": "Internal error."}}, status=500)
 

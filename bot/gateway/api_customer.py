@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from typing import Any
 
@@ -35,10 +36,26 @@ def is_route(request: Request, handler: str) -> bool:
     """
     if request.route is None or not request.route.name.endswith(handler):
         return False
-    headers = request.headers
-    if headers.get("upgrade", "").lower() != "websocket" or not headers.get("sec-websocket-key"):
+    if not is_handshake(request):
         raise ApiError(400, "not_websocket", "This address takes websocket connections only.")
     return True
+
+
+def is_handshake(request: Request) -> bool:
+    """A complete websocket opening handshake (RFC 6455 4.1): what Sanic 21.12 needs to answer without a 500."""
+    headers = request.headers
+    connection = {part.strip().lower() for part in headers.get("connection", "").split(",")}
+    try:
+        key = base64.b64decode(headers.get("sec-websocket-key", ""), validate=True)
+    except ValueError:
+        return False
+    return (
+        request.method == "GET"
+        and headers.get("upgrade", "").lower() == "websocket"
+        and "upgrade" in connection
+        and headers.get("sec-websocket-version") == "13"
+        and len(key) == 16
+    )
 
 
 @customer_api.on_request

@@ -140,7 +140,8 @@ class TelegramChannel:
     async def _forward(self, update: Update, text: str, command_shown: str | None = None, button: bool = False) -> None:
         """Passes a message on; `command_shown` marks a command mapped to a payload, `button` a keyboard press."""
         chat, user = update.effective_chat, update.effective_user
-        assert chat is not None
+        if chat is None:
+            return
         conv_id = self.conversation_for(chat.id, user.id if user else None)
         meta = {"telegram_user_id": user.id} if user else {}
         if command_shown is not None:
@@ -161,7 +162,8 @@ class TelegramChannel:
     async def on_restart(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/restart`: starts a new conversation for this chat; the old one stays in the records."""
         chat, user = update.effective_chat, update.effective_user
-        assert chat is not None
+        if chat is None:
+            return
         conv_id = self.conversation_for(chat.id, user.id if user else None, fresh=True)
         await self.desk.customer_message(conv_id, "hello", label="/restart", vouched=True)
 
@@ -171,15 +173,14 @@ class TelegramChannel:
         if user is None or message is None:
             return
         revoked = self.revoke(user.id, self.desk.clock())
-        await message.reply_text(
-            "Done: next time I'll ask you to confirm your order again." if revoked else "There was no link to remove."
-        )
+        done = "Done: next time I'll ask you to confirm your order again."
+        await self._reply(message, done if revoked else "There was no link to remove.")
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain text: the same conversation logic as the web."""
         message = update.effective_message
-        if message is not None and message.text:
-            await self._forward(update, message.text)
+        if message is not None and message.text and message.text.strip():
+            await self._forward(update, message.text.strip())
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline keyboard press is handled as the button's payload."""
@@ -187,6 +188,8 @@ class TelegramChannel:
         if query is None or query.data is None:
             return
         await query.answer()
+        if update.effective_chat is None:  # a button on an inline-mode message: no chat to continue in
+            return
         payload = self.long_payloads.get(query.data, query.data)
         if payload in RATINGS:
             await self._rate(update, int(payload.split()[1]))
@@ -195,7 +198,8 @@ class TelegramChannel:
 
     async def _rate(self, update: Update, rating: int) -> None:
         chat, message = update.effective_chat, update.effective_message
-        assert chat is not None
+        if chat is None:
+            return
         conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
         try:
             self.desk.rate(conv_id, rating, "")
@@ -203,7 +207,7 @@ class TelegramChannel:
         except ApiError as exc:
             answer = exc.message
         if message is not None:
-            await message.reply_text(answer)
+            await self._reply(message, answer)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, voice, stickers, documents: a polite answer, and a note in the transcript for the agent."""
@@ -216,7 +220,15 @@ class TelegramChannel:
         )
         conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
         self.desk.note(conv_id, f"[The customer sent a {kind} on Telegram; only text is read.]")
-        await message.reply_text(NOT_TEXT)
+        await self._reply(message, NOT_TEXT)
+
+    @staticmethod
+    async def _reply(message: Any, text: str) -> None:
+        """A direct answer in the chat; a chat that is gone or blocked the bot is logged, not raised."""
+        try:
+            await message.reply_text(text)
+        except TelegramError as exc:
+            log.warning("telegram: could not answer in chat %s: %s", message.chat_id, exc)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram handler failed", exc_info=context.error)
@@ -295,8 +307,11 @@ class TelegramChannel:
         body = json_body(request)
         try:
             update = Update.de_json(body, self.app.bot)
-        except (KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # PTB raises whatever the malformed field provokes (KeyError, OverflowError, ...)
             raise ApiError(400, "invalid_update", "The body is not a Telegram update.") from exc
+        chat = update.effective_chat if update is not None else None
+        if update is None or (chat is not None and type(chat.id) is not int):
+            raise ApiError(400, "invalid_update", "The body is not a Telegram update.")
         await self.app.update_queue.put(update)
         return json({"ok": True})
 
