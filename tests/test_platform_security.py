@@ -24,6 +24,7 @@ from bot.platform.config import PlatformConfig
 from bot.platform.models import ComplaintTicket, Customer, IdempotencyRecord, ReturnRequest
 from tests.conftest import API_KEY, SEEDED_AT, Platform
 from tests.servers import serve
+from tests.test_platform_api import count_rows
 
 _names = itertools.count()
 RIGHT = {"email": "li.wei@example.com"}
@@ -45,15 +46,6 @@ async def post_raw(p: Platform, path: str, raw: bytes, key: str | None = None) -
 async def verify(p: Platform, body: dict[str, str], number: str = "80000001") -> tuple[int, Any, str | None]:
     status, result, headers = await post(p, f"/api/v1/orders/{number}/verify", body)
     return status, result, headers.get("Retry-After")
-
-
-def count_rows(p: Platform, model: Any) -> int:
-    engine = make_engine(p.db_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            return int(session.scalar(select(func.count()).select_from(model)))
-    finally:
-        engine.dispose()
 
 
 def frozen_customers(p: Platform) -> int:
