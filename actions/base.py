@@ -11,8 +11,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.platform import client as platform_client
-from bot.platform.client import PlatformClient, PlatformUnavailable
+from bot import platform_client
+from bot.platform_client import PlatformClient, PlatformUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Handing the conversation to a person: the handoff signal of ../shared/design.md."""
+"""Handing the conversation to a person: the handoff signal of docs/architecture.md ("The bot↔gateway contract")."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DIGRESSIONS, RETRY_BUTTONS, client, is_verified_for, latest_intent
 from actions.text import find_order_number, has_malformed_number, mask_email, mask_phone, read_contact
-from bot.platform.client import PlatformRejected, PlatformUnavailable
+from bot.platform_client import PlatformRejected, PlatformUnavailable
 
 MAX_TRIES = 3
 HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/human_agent"}]

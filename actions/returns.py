@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import PlatformAction, client, verified_order
 from actions.text import bullet_list, day, money, payment_name
-from bot.platform.client import PlatformRejected
+from bot.platform_client import PlatformRejected
 
 REASON_BUTTONS = {
     "no_reason": {

@@ -20,10 +20,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.errors import bad_request, install_error_handlers, json_body
-from bot.platform.config import ConfigError, demo_mode
+from bot.settings import DEMO_ACTION_TOKEN, ConfigError, port, secret
 from bot.tokens import same_secret
-
-DEMO_ACTION_TOKEN = "demo-action-token"
 
 
 @dataclass(frozen=True)
@@ -35,17 +33,10 @@ class ActionServerConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ActionServerConfig:
         """Reads ACTION_SERVER_*; outside demo mode a real token must be given."""
-        demo = demo_mode(env)
-        token = env.get("ACTION_SERVER_TOKEN") or (DEMO_ACTION_TOKEN if demo else "")
-        if not token:
-            raise ConfigError("ACTION_SERVER_TOKEN must be set (or DEMO_MODE=1).")
-        if token == DEMO_ACTION_TOKEN and not demo:
-            raise ConfigError("The demo ACTION_SERVER_TOKEN is accepted only with DEMO_MODE=1.")
-        try:
-            port = int(env.get("ACTION_SERVER_PORT", "5055"))
-        except ValueError as exc:
-            raise ConfigError("ACTION_SERVER_PORT must be a number.") from exc
-        return cls(token=token, host=env.get("ACTION_SERVER_HOST", "127.0.0.1"), port=port)
+        token = secret(env, "ACTION_SERVER_TOKEN", DEMO_ACTION_TOKEN)
+        return cls(
+            token=token, host=env.get("ACTION_SERVER_HOST", "127.0.0.1"), port=port(env, "ACTION_SERVER_PORT", 5055)
+        )
 
 
 def check_action_call(body: dict[str, Any]) -> None:

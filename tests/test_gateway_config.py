@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.gateway.config import GatewayConfig
-from bot.platform.config import ConfigError
+from bot.settings import ConfigError
 
 
 def test_secrets_are_required_outside_demo_mode() -> None:

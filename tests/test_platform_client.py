@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavailable
 from bot.platform.policy import MAX_FAILED_VERIFICATIONS
+from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
 from tests.conftest import API_KEY, Platform
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.platform.config import DEMO_API_KEY, ConfigError, PlatformConfig
+from bot.platform.config import PlatformConfig
+from bot.settings import DEMO_PLATFORM_KEY as DEMO_API_KEY
+from bot.settings import ConfigError
 
 
 def test_key_is_required_outside_demo_mode() -> None:
@@ -49,7 +51,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def test_cli_refuses_to_start_without_a_key() -> None:
     result = run_cli({})
     assert result.returncode == 2
-    assert "PLATFORM_API_KEY is not set" in result.stderr
+    assert "PLATFORM_API_KEY must be set" in result.stderr
 
 
 def test_cli_reseeds(tmp_path: Path) -> None:

@@ -8,13 +8,13 @@ import logging
 import os
 import sys
 
+from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
 from bot.gateway.app import create_app
 from bot.gateway.config import GatewayConfig
 from bot.gateway.logins import ensure_agent
 from bot.gateway.models import Base
-from bot.platform.app import utcnow
-from bot.platform.config import ConfigError
+from bot.settings import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, file, json
 
+from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import ApiError, install_error_handlers
 from bot.gateway.api_agent import agent_api
@@ -25,8 +26,7 @@ from bot.gateway.logins import Logins
 from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
 from bot.gateway.telegram import TelegramChannel, TelegramSettings, telegram_api
-from bot.platform.app import utcnow
-from bot.platform.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -7,9 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.platform.config import DEMO_API_KEY, ConfigError, demo_mode
-
-DEMO_RASA_TOKEN = "demo-rasa-token"
+from bot.settings import DEMO_PLATFORM_KEY, DEMO_RASA_TOKEN, demo_mode, port, secret
 
 
 @dataclass(frozen=True)
@@ -30,16 +28,9 @@ class GatewayConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
         demo = demo_mode(env)
-        token = env.get("RASA_TOKEN") or (DEMO_RASA_TOKEN if demo else "")
-        key = env.get("PLATFORM_API_KEY") or (DEMO_API_KEY if demo else "")
-        if not token or not key:
-            raise ConfigError("RASA_TOKEN and PLATFORM_API_KEY must be set (or DEMO_MODE=1).")
-        if not demo and (token == DEMO_RASA_TOKEN or key == DEMO_API_KEY):
-            raise ConfigError("The demo RASA_TOKEN and PLATFORM_API_KEY are accepted only with DEMO_MODE=1.")
-        try:
-            port = int(env.get("GATEWAY_PORT", "8000"))
-        except ValueError as exc:
-            raise ConfigError("GATEWAY_PORT must be a number.") from exc
+        token = secret(env, "RASA_TOKEN", DEMO_RASA_TOKEN)
+        key = secret(env, "PLATFORM_API_KEY", DEMO_PLATFORM_KEY)
+        port_number = port(env, "GATEWAY_PORT", 8000)
         return cls(
             database_url=env.get("DATABASE_URL", "sqlite:///var/app.db"),
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005"),
@@ -48,7 +39,7 @@ class GatewayConfig:
             platform_api_key=key,
             demo=demo,
             host=env.get("GATEWAY_HOST", "127.0.0.1"),
-            port=port,
+            port=port_number,
             telegram_token=env.get("TELEGRAM_TOKEN") or None,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             # Registered with Telegram by the gateway itself, so a random one per start is enough.

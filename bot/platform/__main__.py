@@ -6,11 +6,13 @@ import argparse
 import logging
 import sys
 
+from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
-from bot.platform.app import create_app, utcnow
-from bot.platform.config import ConfigError, PlatformConfig
+from bot.platform.app import create_app
+from bot.platform.config import PlatformConfig
 from bot.platform.db import Base
 from bot.platform.seed import ensure_seeded
+from bot.settings import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

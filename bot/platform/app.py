@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.platform import seed
@@ -19,10 +20,6 @@ from bot.platform.db import Base
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=1)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def create_app(config: PlatformConfig, clock: Callable[[], datetime] = utcnow, name: str = "platform") -> Sanic:

@@ -1,4 +1,4 @@
-"""The after-sales rules of ../shared/domain-rules.md, and the only place they live.
+"""The after-sales rules (README "The after-sales rules"), and the only place they live.
 
 Every function is pure: it takes the facts and the current time and returns a
 decision with a machine-readable code and a plain-words reason, so the API and

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
+from bot.settings import DEMO_PLATFORM_KEY, demo_mode
+
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://127.0.0.1:8100"
-DEMO_API_KEY = "demo-platform-key"
 
 
 class PlatformUnavailable(Exception):
@@ -109,7 +111,7 @@ class PlatformClient:
         return dict(await self._call("POST", f"/customers/{customer_id}/freeze", {"reason": reason}))
 
 
-def client_from_env() -> PlatformClient:
-    """Built per use from PLATFORM_URL and PLATFORM_API_KEY, so nothing happens at import time."""
-    key = os.environ.get("PLATFORM_API_KEY") or (DEMO_API_KEY if os.environ.get("DEMO_MODE") == "1" else "")
-    return PlatformClient(os.environ.get("PLATFORM_URL", DEFAULT_URL), key)
+def client_from_env(env: Mapping[str, str] = os.environ) -> PlatformClient:
+    """Built per use from PLATFORM_URL and PLATFORM_API_KEY (the demo key in demo mode), nothing at import time."""
+    key = env.get("PLATFORM_API_KEY") or (DEMO_PLATFORM_KEY if demo_mode(env) else "")
+    return PlatformClient(env.get("PLATFORM_URL", DEFAULT_URL), key)
