@@ -7,6 +7,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.contract import Fallback
+
 MISSES = {"nlu_fallback", "out_of_scope"}
 SUGGESTIONS = {
     "order_status": "Check an order",
@@ -46,7 +48,7 @@ class ActionFallback(Action):
                     {"title": "No, thanks", "payload": "/deny"},
                 ],
             )
-            dispatcher.utter_message(json_message={"fallback": {"misses": misses}})  # the gateway queues on 2
+            dispatcher.utter_message(json_message=Fallback(misses).message())  # the gateway queues on 2
             return [SlotSet("handoff_reason", "fallback")]
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import is_verified_for, latest_intent
+from bot.contract import Handoff, Priority
 
-SKILLS = {
-    "order_status": "orders",
-    "track": "logistics",
-    "return": "refunds",
-    "refund": "refunds",
-    "complaint": "complaints",
-    "security": "security",
-}
-PRIORITIES = {
-    "security": "urgent",
-    "refund_appeal": "high",
-    "parcel_lost": "high",
-    "parcel_damaged": "high",
-    "complaint_severe": "high",
-    "angry_customer": "high",
-}
 SUMMARY_SLOTS = ("request", "return_reason", "quality_issue", "complaint_category", "remedy")
 
 
-def handoff_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
+def handoff_payload(tracker: Tracker, reason: str) -> Handoff:
     """Reason, priority, skill and a short summary for the agent: intents, order, verification, slots."""
     intents = [
         e["parse_data"]["intent"]["name"]
@@ -48,22 +31,15 @@ def handoff_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
         parts.append(f"Slots: {', '.join(slots)}.")
     if tracker.get_slot("verification_locked"):
         parts.append("Verification failed 3 times.")
-    skill = {"security": "security", "angry_customer": "complaints"}.get(reason, SKILLS.get(str(request), "general"))
-    return {
-        "reason": reason,
-        "priority": PRIORITIES.get(reason, "normal"),
-        "skill": skill,
-        "summary": " ".join(parts),
-        "order_number": tracker.get_slot("order_number"),
-    }
+    return Handoff.for_reason(reason, request, " ".join(parts), tracker.get_slot("order_number"))
 
 
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     """Tells the customer, emits the signal for the gateway, leaves any form, and pauses the bot."""
     payload = handoff_payload(tracker, reason)
-    response = "utter_handoff_urgent" if payload["priority"] == "urgent" else "utter_handoff"
+    response = "utter_handoff_urgent" if payload.priority is Priority.URGENT else "utter_handoff"
     dispatcher.utter_message(response=response)
-    dispatcher.utter_message(json_message={"handoff": payload})
+    dispatcher.utter_message(json_message=payload.message())
     return [
         ActiveLoop(None),
         SlotSet("requested_slot", None),

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DIGRESSIONS, RETRY_BUTTONS, client, is_verified_for, latest_intent
 from actions.text import find_order_number, has_malformed_number, mask_email, mask_phone, read_contact
+from bot.contract import Verified
 from bot.platform_client import PlatformRejected, PlatformUnavailable
 
 MAX_TRIES = 3
@@ -123,7 +124,7 @@ class ValidateOrderForm(FormValidationAction):
         masked = mask_email(contact) if kind == "email" else mask_phone(contact)
         if customer_id is not None:
             dispatcher.utter_message(response="utter_verified", contact=masked)
-            dispatcher.utter_message(json_message={"verified": {"customer_id": customer_id}})  # channels may link it
+            dispatcher.utter_message(json_message=Verified(customer_id).message())  # channels may link it
             # Bound to the platform's answer for exactly this number, not to a slot of an earlier turn.
             return {
                 "contact": masked,

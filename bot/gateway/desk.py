@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.contract import Handoff, Priority
 from bot.errors import ApiError, conflict
 from bot.gateway import auth, states
 from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import Hub
 from bot.gateway.inputs import CustomerInput, read_input
 from bot.gateway.models import (
-    PRIORITY_RANK,
     Agent,
     AgentToken,
     Conversation,
@@ -286,20 +286,16 @@ class Desk:
             if reply.verified_customer_id:
                 conv.customer_id = reply.verified_customer_id
             if reply.handoff:
-                payload = reply.handoff
-                conv.order_number = payload.get("order_number") or conv.order_number
-                out += self._escalate(
-                    s, conv, "bot", str(payload.get("reason", "handoff")), str(payload.get("priority", "normal")),
-                    str(payload.get("skill", "general")), str(payload.get("summary", "")), now,
-                )  # fmt: skip
+                conv.order_number = reply.handoff.order_number or conv.order_number
+                out += self._escalate(s, conv, "bot", reply.handoff, now)
             elif reply.misses >= 2:
                 summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
-                out += self._escalate(s, conv, "gateway", "fallback", "normal", "general", summary, now)
+                out += self._escalate(s, conv, "gateway", Handoff.for_reason("fallback", summary=summary), now)
                 escalated_by_gateway = True
             elif assessment.angry:
                 signals = ", ".join(assessment.signals) or "sentiment"
                 summary = f"Angry wording (score {assessment.score}, signals: {signals}). Last: {recent[-1]!r}"
-                out += self._escalate(s, conv, "gateway", "angry_customer", "high", "complaints", summary, now)
+                out += self._escalate(s, conv, "gateway", Handoff.for_reason("angry_customer", summary=summary), now)
                 escalated_by_gateway = True
             s.flush()
             views = [message_view(m) for m in out]
@@ -320,7 +316,9 @@ class Desk:
             _done(s, turn_id)
             out = [
                 states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
-                *self._escalate(s, conv, "gateway", "bot_unavailable", "high", "general", "Rasa did not answer.", now),
+                *self._escalate(
+                    s, conv, "gateway", Handoff.for_reason("bot_unavailable", summary="Rasa did not answer."), now
+                ),
             ]
             s.flush()
             views, status = [message_view(m) for m in out], conv.status
@@ -343,17 +341,15 @@ class Desk:
         s: Session,
         conv: Conversation,
         actor: str,
-        reason: str,
-        priority: str,
-        skill: str,
-        summary: str,
+        handoff: Handoff,
         now: datetime,
     ) -> list[Message]:
         """Queues the conversation and tells the customer honestly how long it may take."""
-        if priority not in PRIORITY_RANK:
-            priority = "normal"
-        states.transition(s, conv, Status.QUEUED, actor, reason, now, priority=priority, skill=skill, summary=summary)
-        conv.reason = reason
+        states.transition(
+            s, conv, Status.QUEUED, actor, handoff.reason, now,
+            priority=handoff.priority.value, skill=handoff.skill.value, summary=handoff.summary,
+        )  # fmt: skip
+        conv.reason = handoff.reason
         s.flush()
         return [states.append(s, conv, "system", self._waiting_text(s, conv), now)]
 
@@ -375,7 +371,7 @@ class Desk:
 
     @staticmethod
     def _queue_key(c: Conversation) -> tuple[int, datetime]:
-        return (PRIORITY_RANK.get(c.priority or "normal", 2), c.waiting_since or c.created_at)
+        return (Priority.read(c.priority).rank, c.waiting_since or c.created_at)
 
     def agents_online(self, s: Session) -> bool:
         if self.hub.agents_connected():

@@ -21,9 +21,6 @@ class Status(str, enum.Enum):
     RESOLVED = "resolved"
 
 
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-
-
 class Agent(Base):
     __tablename__ = "agents"
 

@@ -8,19 +8,18 @@ from typing import Any
 
 import aiohttp
 
+from bot.contract import Signals
+
 
 class RasaUnavailable(Exception):
     """Rasa (or its action server, which makes Rasa answer 500) could not answer."""
 
 
 @dataclass
-class BotReply:
-    """What Rasa said to one message: texts with buttons, and the signals hidden in custom payloads."""
+class BotReply(Signals):
+    """What Rasa said to one message: texts with buttons, and the contract's signals (bot/contract.py)."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
-    handoff: dict[str, Any] | None = None
-    misses: int = 0
-    verified_customer_id: str | None = None
 
 
 def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
@@ -28,12 +27,7 @@ def parse_reply(raw: list[dict[str, Any]]) -> BotReply:
     for item in raw:
         custom = item.get("custom")
         if isinstance(custom, dict):
-            if isinstance(custom.get("handoff"), dict):
-                reply.handoff = custom["handoff"]
-            if isinstance(custom.get("fallback"), dict):
-                reply.misses = int(custom["fallback"].get("misses", 0))
-            if isinstance(custom.get("verified"), dict):
-                reply.verified_customer_id = str(custom["verified"].get("customer_id"))
+            reply.read(custom)
             continue
         if item.get("text"):
             buttons = [

@@ -1,0 +1,156 @@
+"""The bot↔gateway contract (docs/architecture.md): signals, priorities, skills and escalation rules, typed once.
+
+The actions write these signals as custom JSON messages; the gateway reads them back from Rasa's
+answer. Both sides import this module, so a field or a word cannot drift between them. Anything
+the gateway reads is checked: an unknown priority or skill falls back to the default, never fails.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class Priority(str, enum.Enum):
+    """How soon a person should take the conversation; the queue orders by `rank`."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+    @classmethod
+    def read(cls, value: Any) -> Priority:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.NORMAL
+
+
+class Skill(str, enum.Enum):
+    """Which agents a conversation needs (agents list theirs when created)."""
+
+    GENERAL = "general"
+    LOGISTICS = "logistics"
+    REFUNDS = "refunds"
+    COMPLAINTS = "complaints"
+    SECURITY = "security"
+
+    @classmethod
+    def read(cls, value: Any) -> Skill:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.GENERAL
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an escalation for one reason needs: its priority and, if fixed, its skill."""
+
+    priority: Priority = Priority.NORMAL
+    skill: Skill | None = None  # None: the skill of the customer's request
+
+
+# Every reason a conversation is handed to a person, whether the bot or the gateway decides it.
+ESCALATIONS: dict[str, Rule] = {
+    "customer_request": Rule(),
+    "verification_failed": Rule(),
+    "fallback": Rule(),
+    "parcel_delayed": Rule(),
+    "parcel_lost": Rule(Priority.HIGH),
+    "parcel_damaged": Rule(Priority.HIGH),
+    "refund_appeal": Rule(Priority.HIGH),
+    "complaint_severe": Rule(Priority.HIGH),
+    "angry_customer": Rule(Priority.HIGH, Skill.COMPLAINTS),
+    "security": Rule(Priority.URGENT, Skill.SECURITY),
+    "bot_unavailable": Rule(Priority.HIGH, Skill.GENERAL),
+}
+# The skill each kind of request needs when the reason does not fix one.
+REQUEST_SKILLS: dict[str, Skill] = {
+    "order_status": Skill.GENERAL,
+    "track": Skill.LOGISTICS,
+    "return": Skill.REFUNDS,
+    "refund": Skill.REFUNDS,
+    "complaint": Skill.COMPLAINTS,
+    "security": Skill.SECURITY,
+}
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """`{"handoff": {...}}`: hand the conversation to a person (the bot pauses itself)."""
+
+    reason: str
+    priority: Priority
+    skill: Skill
+    summary: str = ""
+    order_number: str | None = None
+
+    @classmethod
+    def for_reason(
+        cls, reason: str, request: str | None = None, summary: str = "", order: str | None = None
+    ) -> Handoff:
+        """The handoff the escalation rules give `reason` (unknown reasons: normal, by request)."""
+        rule = ESCALATIONS.get(reason, Rule())
+        skill = rule.skill or REQUEST_SKILLS.get(str(request), Skill.GENERAL)
+        return cls(reason, rule.priority, skill, summary, order)
+
+    def message(self) -> dict[str, Any]:
+        return {"handoff": {**asdict(self), "priority": self.priority.value, "skill": self.skill.value}}
+
+    @classmethod
+    def read(cls, raw: dict[str, Any]) -> Handoff:
+        number = raw.get("order_number")
+        return cls(
+            reason=str(raw.get("reason") or "customer_request")[:64],
+            priority=Priority.read(raw.get("priority")),
+            skill=Skill.read(raw.get("skill")),
+            summary=str(raw.get("summary") or ""),
+            order_number=str(number) if number else None,
+        )
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """`{"fallback": {"misses": n}}`: the bot did not understand `n` messages in a row (2 queue it)."""
+
+    misses: int
+
+    def message(self) -> dict[str, Any]:
+        return {"fallback": {"misses": self.misses}}
+
+
+@dataclass(frozen=True)
+class Verified:
+    """`{"verified": {"customer_id"}}`: the platform confirmed this customer owns the order asked about."""
+
+    customer_id: str
+
+    def message(self) -> dict[str, Any]:
+        return {"verified": {"customer_id": self.customer_id}}
+
+
+@dataclass
+class Signals:
+    """The signals found in one answer of the bot."""
+
+    handoff: Handoff | None = None
+    misses: int = 0
+    verified_customer_id: str | None = None
+
+    def read(self, custom: dict[str, Any]) -> None:
+        """Takes the signal of one custom message, if it is one; other payloads are ignored."""
+        if isinstance(custom.get("handoff"), dict):
+            self.handoff = Handoff.read(custom["handoff"])
+        fallback = custom.get("fallback")
+        if isinstance(fallback, dict) and isinstance(fallback.get("misses"), int):
+            self.misses = fallback["misses"]
+        verified = custom.get("verified")
+        if isinstance(verified, dict) and verified.get("customer_id") is not None:
+            self.verified_customer_id = str(verified["customer_id"])
