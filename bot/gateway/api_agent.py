@@ -11,38 +11,43 @@ from sanic.response import HTTPResponse, json
 
 from bot.errors import json_body, parse_body
 from bot.gateway.api_customer import bearer, desk, is_route
+from bot.gateway.logins import Logins
 from bot.gateway.models import Agent
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
 agent_api = Blueprint("agent_api", url_prefix="/api/agent")
 
 
+def logins(request: Request) -> Logins:
+    return request.app.ctx.logins
+
+
 def agent(request: Request) -> Agent:
-    return desk(request).agent_for(bearer(request))
+    return logins(request).agent_for(bearer(request))
 
 
 @agent_api.on_request
 async def check_websocket_token(request: Request) -> None:
     """Refuses a console's websocket before the handshake unless ?token= is an agent's."""
     if is_route(request, ".agent_api.live"):
-        desk(request).agent_for(request.args.get("token"))
+        logins(request).agent_for(request.args.get("token"))
 
 
 @agent_api.post("/login")
 async def login(request: Request) -> HTTPResponse:
     body = parse_body(LoginIn, json_body(request))
-    return json(await request.app.ctx.logins.login(body.username, body.password, request.ip or "unknown"))
+    return json(await logins(request).login(body.username, body.password, request.ip or "unknown"))
 
 
 @agent_api.get("/queue")
 async def queue(request: Request) -> HTTPResponse:
-    return json(desk(request).queue(agent(request)))
+    return json(desk(request).views.queue(agent(request)))
 
 
 @agent_api.get("/conversations/<conv_id>")
 async def detail(request: Request, conv_id: str) -> HTTPResponse:
     agent(request)
-    found = desk(request).detail(conv_id)
+    found = desk(request).views.detail(conv_id)
     found["order"] = await request.app.ctx.orders.lookup(found["order_number"])
     return json(found)
 

@@ -84,7 +84,7 @@ async def get_messages(request: Request, conv_id: str) -> HTTPResponse:
     raw = request.args.get("after", "0")
     if not AFTER.fullmatch(raw):
         raise bad_request("after", "after must be a sequence number (0 to 999999999).")
-    return json(desk(request).transcript(conv_id, int(raw)))
+    return json(desk(request).views.transcript(conv_id, int(raw)))
 
 
 @customer_api.post("/api/conversations/<conv_id>/rating")

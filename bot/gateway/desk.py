@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.contract import Handoff, Priority
+from bot.contract import Handoff
 from bot.errors import ApiError, conflict
 from bot.gateway import auth, states
 from bot.gateway.anger import AngerDetector
@@ -23,7 +23,6 @@ from bot.gateway.hub import Hub
 from bot.gateway.inputs import CustomerInput, read_input
 from bot.gateway.models import (
     Agent,
-    AgentToken,
     Conversation,
     Message,
     PendingTurn,
@@ -32,21 +31,11 @@ from bot.gateway.models import (
 )
 from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
+from bot.gateway.views import Views, message_view, queue_position
 
 log = logging.getLogger(__name__)
 ONLINE_WINDOW = timedelta(minutes=2)
 RESPONSE_PROMISE = "within 48 hours"
-
-
-def message_view(m: Message) -> dict[str, Any]:
-    return {
-        "seq": m.seq,
-        "author": m.author,
-        "agent": m.agent.display_name if m.agent else None,
-        "text": m.text,
-        "buttons": json.loads(m.buttons_json) if m.buttons_json else [],
-        "created_at": m.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
 
 
 def offered_buttons(s: Session, conv: Conversation, latest: bool = False) -> list[dict[str, str]]:
@@ -79,10 +68,6 @@ def _done(s: Session, turn_id: int) -> None:
         s.delete(turn)
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return None if start is None or end is None else round((end - start).total_seconds(), 1)
-
-
 class Desk:
     """All conversation logic of the gateway; channels and HTTP handlers only translate to and from it."""
 
@@ -100,6 +85,7 @@ class Desk:
         self.clock = clock
         self.anger = anger or AngerDetector()
         self.locks = ConversationLocks()
+        self.views = Views(sessions, clock)
         self._running: set[asyncio.Task[dict[str, Any]]] = set()
 
     # --- customers ------------------------------------------------------------------------------
@@ -142,14 +128,6 @@ class Desk:
             conv = states.load(s, conv_id)
             if not hmac.compare_digest(conv.token_hash, auth.token_hash(token)):
                 raise ApiError(403, "forbidden", "This token does not open this conversation.")
-
-    def transcript(self, conv_id: str, after: int = 0) -> dict[str, Any]:
-        with self.sessions() as s:
-            conv = states.load(s, conv_id)
-            rows = s.scalars(
-                select(Message).where(Message.conversation_id == conv_id, Message.seq > after).order_by(Message.seq)
-            )
-            return {"status": conv.status, "messages": [message_view(m) for m in rows]}
 
     async def customer_message(
         self,
@@ -202,7 +180,7 @@ class Desk:
         """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer."""
         async with self.locks.hold(conv_id):
             if echo is not None:
-                await self._publish(conv_id, echo[0], [echo[1]], echo_customer=True)
+                await self.hub.publish(conv_id, echo[0], [echo[1]], echo_customer=True)
             with self.sessions() as s:
                 ids = s.scalars(
                     select(PendingTurn.id)
@@ -305,7 +283,7 @@ class Desk:
         if reply.verified_customer_id:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
-        await self._publish(conv_id, channel, views, status=status)
+        await self.hub.publish(conv_id, channel, views, status=status)
         return {"messages": views, "status": status}
 
     async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
@@ -322,7 +300,7 @@ class Desk:
             ]
             s.flush()
             views, status = [message_view(m) for m in out], conv.status
-        await self._publish(conv_id, channel, views, status=status)
+        await self.hub.publish(conv_id, channel, views, status=status)
         return {"messages": views, "status": status}
 
     async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
@@ -333,7 +311,7 @@ class Desk:
             note = states.append(s, conv, "system", self._waiting_text(s, conv), self.clock())
             s.flush()
             view = message_view(note)
-        await self._publish(conv_id, channel, [view], status=status)
+        await self.hub.publish(conv_id, channel, [view], status=status)
         return {"messages": [view], "status": status}
 
     def _escalate(
@@ -360,18 +338,9 @@ class Desk:
                 f"get an answer {RESPONSE_PROMISE}. Anything you write here reaches them."
             )
         return (
-            f"A colleague will take over: you're number {self.queue_position(s, conv)} in the queue. "
+            f"A colleague will take over: you're number {queue_position(s, conv)} in the queue. "
             "Anything you write here reaches them."
         )
-
-    def queue_position(self, s: Session, conv: Conversation) -> int:
-        queued = s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all()
-        ordered = sorted(queued, key=self._queue_key)
-        return next((i + 1 for i, c in enumerate(ordered) if c.id == conv.id), len(ordered))
-
-    @staticmethod
-    def _queue_key(c: Conversation) -> tuple[int, datetime]:
-        return (Priority.read(c.priority).rank, c.waiting_since or c.created_at)
 
     def agents_online(self, s: Session) -> bool:
         if self.hub.agents_connected():
@@ -384,24 +353,6 @@ class Desk:
             await self.rasa.pause(conv_id)
         except RasaUnavailable:
             log.warning("could not pause the bot for %s; the gateway keeps it silent anyway", conv_id)
-
-    async def _publish(
-        self,
-        conv_id: str,
-        channel: str,
-        views: list[dict[str, Any]],
-        status: str | None = None,
-        echo_customer: bool = False,
-    ) -> None:
-        for view in views:
-            event = {"type": "message", "conversation_id": conv_id, "message": view}
-            if view["author"] != "customer" or echo_customer:
-                await self.hub.to_customer(conv_id, channel, event)
-            await self.hub.to_agents(event)
-        if status is not None:
-            event = {"type": "status", "conversation_id": conv_id, "status": status}
-            await self.hub.to_customer(conv_id, channel, event)
-            await self.hub.to_agents(event)
 
     def note(self, conv_id: str, text: str) -> None:
         """A system line in the transcript (e.g. what a channel could not deliver), seen by agents."""
@@ -418,99 +369,6 @@ class Desk:
 
     # --- agents ---------------------------------------------------------------------------------
 
-    def agent_for(self, token: str | None) -> Agent:
-        """The agent a bearer token belongs to; customers' tokens and expired ones open nothing."""
-        if not token:
-            raise ApiError(401, "unauthorized", "An agent's Authorization: Bearer <token> header is required.")
-        now = self.clock()
-        with self.sessions.begin() as s:
-            row = s.get(AgentToken, auth.token_hash(token))
-            if row is None or row.expires_at < now:
-                raise ApiError(401, "unauthorized", "The agent token is unknown or expired.")
-            row.agent.last_seen_at = now
-            s.flush()
-            s.expunge(row.agent)
-            return row.agent
-
-    def queue(self, agent: Agent) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions() as s:
-            waiting = sorted(
-                s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all(),
-                key=self._queue_key,
-            )
-            mine = s.scalars(
-                select(Conversation).where(
-                    Conversation.status == Status.ASSIGNED.value, Conversation.assignee_id == agent.id
-                )
-            ).all()
-            return {
-                "queue": [self._row(s, c, now) for c in waiting],
-                "mine": [self._row(s, c, now) for c in mine],
-            }
-
-    def _row(self, s: Session, c: Conversation, now: datetime) -> dict[str, Any]:
-        last = s.scalars(
-            select(Message)
-            .where(Message.conversation_id == c.id, Message.author == "customer")
-            .order_by(Message.seq.desc())
-            .limit(1)
-        ).first()
-        return {
-            "id": c.id,
-            "channel": c.channel,
-            "status": c.status,
-            "reason": c.reason,
-            "priority": c.priority,
-            "skill": c.skill,
-            "summary": c.summary,
-            "waiting_seconds": _seconds(c.waiting_since, now),
-            "last_message": last.text if last else None,
-        }
-
-    def detail(self, conv_id: str) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions() as s:
-            conv = states.load(s, conv_id)
-            messages = s.scalars(select(Message).where(Message.conversation_id == conv_id).order_by(Message.seq))
-            return {
-                **self._row(s, conv, now),
-                "order_number": conv.order_number,
-                "assignee": conv.assignee.display_name if conv.assignee else None,
-                "rating": conv.rating,
-                "rating_comment": conv.rating_comment,
-                "messages": [message_view(m) for m in messages],
-                "history": [
-                    {
-                        "from": c.from_status,
-                        "to": c.to_status,
-                        "actor": c.actor,
-                        "reason": c.reason,
-                        "at": c.at.isoformat(),
-                    }
-                    for c in conv.changes
-                ],
-                "metrics": self.metrics(s, conv),
-            }
-
-    @staticmethod
-    def metrics(s: Session, conv: Conversation) -> dict[str, float | None]:
-        """Waiting time and first-response time of the latest escalation, derived from the records."""
-        queued = next((c for c in reversed(conv.changes) if c.to_status == Status.QUEUED.value), None)
-        if queued is None:
-            return {"waiting_seconds": None, "first_response_seconds": None}
-        claimed = next((c for c in conv.changes if c.id > queued.id and c.to_status == Status.ASSIGNED.value), None)
-        first_reply = s.scalars(
-            select(Message.created_at)
-            .where(Message.conversation_id == conv.id, Message.author == "agent", Message.created_at >= queued.at)
-            .order_by(Message.seq)
-            .limit(1)
-        ).first()
-        return {
-            "waiting_seconds": _seconds(queued.at, claimed.at if claimed else None),
-            "first_response_seconds": _seconds(queued.at, first_reply),
-        }
-
     async def claim(self, conv_id: str, agent: Agent) -> dict[str, Any]:
         now = self.clock()
         with self.sessions.begin() as s:
@@ -518,8 +376,8 @@ class Desk:
             note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self._publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
-        return self.detail(conv_id)
+        await self.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
+        return self.views.detail(conv_id)
 
     def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
         conv = states.load(s, conv_id, lock=True)
@@ -535,7 +393,7 @@ class Desk:
             s.flush()
             msg.agent = s.get(Agent, agent.id)
             channel, view = conv.channel, message_view(msg)
-        await self._publish(conv_id, channel, [view])
+        await self.hub.publish(conv_id, channel, [view])
         return view
 
     async def resolve(self, conv_id: str, agent: Agent) -> dict[str, Any]:
@@ -548,9 +406,9 @@ class Desk:
             )
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self._publish(conv_id, channel, [view], status=Status.RESOLVED.value)
+        await self.hub.publish(conv_id, channel, [view], status=Status.RESOLVED.value)
         await self.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
-        return self.detail(conv_id)
+        return self.views.detail(conv_id)
 
     async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
         """Gives the conversation back to the bot, which resumes knowing what the agent did."""
@@ -574,5 +432,5 @@ class Desk:
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
             s.flush()
             views += [message_view(m) for m in out]
-        await self._publish(conv_id, channel, views, status=Status.BOT.value)
-        return self.detail(conv_id)
+        await self.hub.publish(conv_id, channel, views, status=Status.BOT.value)
+        return self.views.detail(conv_id)

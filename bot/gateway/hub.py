@@ -46,6 +46,28 @@ class Hub:
             if not sockets:
                 del self.customers[conversation_id]
 
+    async def publish(
+        self,
+        conv_id: str,
+        channel: str,
+        views: list[dict[str, Any]],
+        status: str | None = None,
+        echo_customer: bool = False,
+    ) -> None:
+        """New messages and a status change of a conversation, to its customer (channel) and to agents.
+
+        The customer's own messages go back to their widget only with `echo_customer` (other tabs).
+        """
+        for view in views:
+            event = {"type": "message", "conversation_id": conv_id, "message": view}
+            if view["author"] != "customer" or echo_customer:
+                await self.to_customer(conv_id, channel, event)
+            await self.to_agents(event)
+        if status is not None:
+            event = {"type": "status", "conversation_id": conv_id, "status": status}
+            await self.to_customer(conv_id, channel, event)
+            await self.to_agents(event)
+
     async def to_agents(self, event: dict[str, Any]) -> None:
         await self._send(self.agents, event)
 

@@ -114,3 +114,17 @@ class Logins:
                     s.execute(delete(AgentToken).where(AgentToken.agent_id == agent.id))
                     revoked.append(agent.username)
         return revoked
+
+    def agent_for(self, token: str | None) -> Agent:
+        """The agent a bearer token belongs to; customers' tokens and expired ones open nothing."""
+        if not token:
+            raise ApiError(401, "unauthorized", "An agent's Authorization: Bearer <token> header is required.")
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = s.get(AgentToken, auth.token_hash(token))
+            if row is None or row.expires_at < now:
+                raise ApiError(401, "unauthorized", "The agent token is unknown or expired.")
+            row.agent.last_seen_at = now
+            s.flush()
+            s.expunge(row.agent)
+            return row.agent
