@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sanic import Blueprint
@@ -10,16 +9,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.errors import json_body, parse_body
-from bot.gateway.api_customer import bearer, desk, is_route
-from bot.gateway.logins import Logins
+from bot.gateway.http import bearer, desk, hold_open, is_route, logins
 from bot.gateway.models import Agent
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
 agent_api = Blueprint("agent_api", url_prefix="/api/agent")
-
-
-def logins(request: Request) -> Logins:
-    return request.app.ctx.logins
 
 
 def agent(request: Request) -> Agent:
@@ -80,13 +74,5 @@ async def hand_back(request: Request, conv_id: str) -> HTTPResponse:
 async def live(request: Request, ws: Any) -> None:
     """Pushes every new message, status change and escalation to the console (token checked before)."""
     hub = desk(request).hub
-    hub.agents.add(ws)
-    try:
-        while True:
-            await ws.recv()
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        pass
-    finally:
-        hub.agents.discard(ws)
+    hub.add_agent(ws)
+    await hold_open(ws, lambda: hub.drop_agent(ws))

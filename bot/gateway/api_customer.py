@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import re
 from typing import Any
 
@@ -11,51 +9,12 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot import tokens
-from bot.errors import ApiError, bad_request, json_body, parse_body
-from bot.gateway.desk import Desk
+from bot.errors import bad_request, json_body, parse_body
+from bot.gateway.http import bearer, desk, hold_open, is_route
 from bot.gateway.schemas import MessageIn, RatingIn
 
 customer_api = Blueprint("customer_api")
 AFTER = re.compile(r"[0-9]{1,9}")  # ASCII digits only ("²".isdigit() is true), bounded to fit any integer column
-
-
-def desk(request: Request) -> Desk:
-    return request.app.ctx.desk
-
-
-def bearer(request: Request) -> str | None:
-    return tokens.bearer(request.headers.get("Authorization", "")) or None
-
-
-def is_route(request: Request, handler: str) -> bool:
-    """Whether the request was routed to `handler` of this app: true for every spelling of its path.
-
-    A websocket route also needs a complete upgrade request; anything else is a 400 (Sanic's own
-    handshake would fail with a 500).
-    """
-    if request.route is None or not request.route.name.endswith(handler):
-        return False
-    if not is_handshake(request):
-        raise ApiError(400, "not_websocket", "This address takes websocket connections only.")
-    return True
-
-
-def is_handshake(request: Request) -> bool:
-    """A complete websocket opening handshake (RFC 6455 4.1): what Sanic 21.12 needs to answer without a 500."""
-    headers = request.headers
-    connection = {part.strip().lower() for part in headers.get("connection", "").split(",")}
-    try:
-        key = base64.b64decode(headers.get("sec-websocket-key", ""), validate=True)
-    except ValueError:
-        return False
-    return (
-        request.method == "GET"
-        and headers.get("upgrade", "").lower() == "websocket"
-        and "upgrade" in connection
-        and headers.get("sec-websocket-version") == "13"
-        and len(key) == 16
-    )
 
 
 @customer_api.on_request
@@ -99,13 +58,5 @@ async def rate(request: Request, conv_id: str) -> HTTPResponse:
 async def live(request: Request, ws: Any, conv_id: str) -> None:
     """Pushes the conversation's new messages and status changes (the token was checked before)."""
     hub = desk(request).hub
-    hub.customers[conv_id].add(ws)
-    try:
-        while True:
-            await ws.recv()  # the widget sends pings only; messages go through the HTTP API
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        pass
-    finally:
-        hub.drop_customer(conv_id, ws)
+    hub.add_customer(conv_id, ws)
+    await hold_open(ws, lambda: hub.drop_customer(conv_id, ws))

@@ -19,7 +19,7 @@ from bot.contract import Handoff
 from bot.errors import ApiError, conflict
 from bot.gateway import auth, states
 from bot.gateway.anger import AngerDetector
-from bot.gateway.hub import Hub
+from bot.gateway.hub import LiveEvents
 from bot.gateway.inputs import CustomerInput, read_input
 from bot.gateway.models import (
     Agent,
@@ -75,7 +75,7 @@ class Desk:
         self,
         sessions: sessionmaker,
         rasa: RasaClient,
-        hub: Hub,
+        hub: LiveEvents,
         clock: Callable[[], datetime],
         anger: AngerDetector | None = None,
     ) -> None:

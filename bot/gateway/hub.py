@@ -1,4 +1,8 @@
-"""Live delivery inside one gateway process: customers' widgets, agents' consoles, other channels."""
+"""Live events: customers' widgets, agents' consoles and other channels get what happens as it happens.
+
+`LiveEvents` is the interface the desk and the edges use; `Hub` delivers inside one gateway
+process (what `make run` needs). A shared bus for several gateways implements the same interface.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,39 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class LiveEvents(Protocol):
+    """Who receives a conversation's events, and who is online."""
+
+    async def publish(
+        self,
+        conv_id: str,
+        channel: str,
+        views: list[dict[str, Any]],
+        status: str | None = None,
+        echo_customer: bool = False,
+    ) -> None: ...
+
+    async def to_customer(self, conversation_id: str, channel: str, event: dict[str, Any]) -> None: ...
+
+    async def to_agents(self, event: dict[str, Any]) -> None: ...
+
+    def add_customer(self, conversation_id: str, ws: Any) -> None: ...
+
+    def drop_customer(self, conversation_id: str, ws: Any) -> None: ...
+
+    def add_agent(self, ws: Any) -> None: ...
+
+    def drop_agent(self, ws: Any) -> None: ...
+
+    def add_channel(self, channel: str, listener: Listener) -> None: ...
+
+    def agents_connected(self) -> int: ...
 
 
 class Hub:
@@ -38,6 +71,21 @@ class Hub:
                 await listener(conversation_id, event)
             except Exception:
                 log.exception("channel %s failed to deliver to %s", channel, conversation_id)
+
+    def add_customer(self, conversation_id: str, ws: Any) -> None:
+        """A widget's websocket now receives its conversation's events."""
+        self.customers[conversation_id].add(ws)
+
+    def add_channel(self, channel: str, listener: Listener) -> None:
+        """A channel (e.g. Telegram) that delivers its own conversations' events."""
+        self.channel_listeners[channel] = listener
+
+    def add_agent(self, ws: Any) -> None:
+        """An authenticated console's websocket: it receives every event and counts as an online agent."""
+        self.agents.add(ws)
+
+    def drop_agent(self, ws: Any) -> None:
+        self.agents.discard(ws)
 
     def drop_customer(self, conversation_id: str, ws: Any) -> None:
         sockets = self.customers.get(conversation_id)

@@ -89,7 +89,7 @@ class TelegramChannel:
             MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self.on_other)
         )
         self.app.add_error_handler(self.on_error)
-        desk.hub.channel_listeners["telegram"] = self.deliver
+        desk.hub.add_channel("telegram", self.deliver)
 
     async def start(self) -> None:
         await self.app.initialize()
