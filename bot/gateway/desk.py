@@ -27,10 +27,10 @@ from bot.gateway.models import (
     Message,
     PendingTurn,
     Status,
-    StatusChange,
 )
 from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
+from bot.gateway.states import BotSync
 from bot.gateway.views import Views, message_view, queue_position
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Desk:
         self.anger = anger or AngerDetector()
         self.locks = ConversationLocks()
         self.views = Views(sessions, clock)
-        self._running: set[asyncio.Task[dict[str, Any]]] = set()
+        self._running: set[asyncio.Task[Any]] = set()  # strong references to turns and syncs in flight
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -96,28 +96,15 @@ class Desk:
         """A new conversation and the token that opens it (only its hash is stored)."""
         token = secrets.token_urlsafe(24)
         conv_id = uuid.uuid4().hex
+        conv = Conversation(
+            id=conv_id,
+            channel=channel,
+            external_id=external_id,
+            token_hash=auth.token_hash(token),
+            customer_id=customer_id,
+        )
         with self.sessions.begin() as s:
-            s.add(
-                Conversation(
-                    id=conv_id,
-                    channel=channel,
-                    external_id=external_id,
-                    token_hash=auth.token_hash(token),
-                    status=Status.BOT.value,
-                    customer_id=customer_id,
-                    created_at=self.clock(),
-                )
-            )
-            s.add(
-                StatusChange(
-                    conversation_id=conv_id,
-                    from_status=None,
-                    to_status=Status.BOT.value,
-                    actor=f"customer:{channel}",
-                    reason="conversation opened",
-                    at=self.clock(),
-                )
-            )
+            states.open_conversation(s, conv, f"customer:{channel}", self.clock())
         return conv_id, token
 
     def authorize(self, conv_id: str, token: str | None) -> None:
@@ -238,9 +225,9 @@ class Desk:
             )[::-1]
         if status != Status.BOT.value:
             return await self._while_waiting(conv_id, channel, status)
+        if reopened:
+            await self._sync_bot(conv_id, BotSync.RESUME)
         try:
-            if reopened:
-                await self.rasa.resume(conv_id)
             reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
@@ -256,7 +243,6 @@ class Desk:
     ) -> dict[str, Any]:
         now = self.clock()
         assessment = self.anger.assess(recent)
-        escalated_by_gateway = False
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             _done(s, turn_id)
@@ -269,21 +255,18 @@ class Desk:
             elif reply.misses >= 2:
                 summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
                 out += self._escalate(s, conv, "gateway", Handoff.for_reason("fallback", summary=summary), now)
-                escalated_by_gateway = True
             elif assessment.angry:
                 signals = ", ".join(assessment.signals) or "sentiment"
                 summary = f"Angry wording (score {assessment.score}, signals: {signals}). Last: {recent[-1]!r}"
                 out += self._escalate(s, conv, "gateway", Handoff.for_reason("angry_customer", summary=summary), now)
-                escalated_by_gateway = True
             s.flush()
             views = [message_view(m) for m in out]
             status = conv.status
-        if escalated_by_gateway:
-            await self._pause_bot(conv_id)
         if reply.verified_customer_id:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
         await self.hub.publish(conv_id, channel, views, status=status)
+        await self._sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
         return {"messages": views, "status": status}
 
     async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
@@ -301,6 +284,12 @@ class Desk:
             s.flush()
             views, status = [message_view(m) for m in out], conv.status
         await self.hub.publish(conv_id, channel, views, status=status)
+        # Rasa just failed: tell it in the background, so the customer's answer does not wait on it.
+        task = asyncio.get_running_loop().create_task(
+            self._sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
+        )
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         return {"messages": views, "status": status}
 
     async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
@@ -348,11 +337,22 @@ class Desk:
         since = self.clock() - ONLINE_WINDOW
         return bool(s.scalar(select(func.count()).select_from(Agent).where(Agent.last_seen_at >= since)))
 
-    async def _pause_bot(self, conv_id: str) -> None:
+    async def _sync_bot(self, conv_id: str, sync: states.BotSync | None, note: str = "") -> BotReply:
+        """Tells Rasa what a move means for it (states.MOVES); the hand-back's answer comes back.
+
+        If Rasa cannot be told, the gateway keeps the bot silent anyway: it sends nothing to Rasa
+        unless the conversation is with the bot, and resumes it on the next hand-back or reopening.
+        """
         try:
-            await self.rasa.pause(conv_id)
+            if sync is BotSync.PAUSE:
+                await self.rasa.pause(conv_id)
+            elif sync is BotSync.RESUME:
+                await self.rasa.resume(conv_id)
+            elif sync is BotSync.HAND_BACK:
+                return await self.rasa.hand_back(conv_id, note)
         except RasaUnavailable:
-            log.warning("could not pause the bot for %s; the gateway keeps it silent anyway", conv_id)
+            log.warning("could not %s the bot for %s", sync, conv_id)
+        return BotReply()
 
     def note(self, conv_id: str, text: str) -> None:
         """A system line in the transcript (e.g. what a channel could not deliver), seen by agents."""
@@ -419,14 +419,12 @@ class Desk:
         now = self.clock()
         with self.sessions.begin() as s:
             conv = self._own(s, conv_id, agent)
-            states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}"[:200], now)
+            change = states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}", now)
             left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
             s.flush()
             channel, views = conv.channel, [message_view(left)]
-        try:
-            reply = await self.rasa.hand_back(conv_id, note or f"{agent.display_name} helped you.")
-        except RasaUnavailable:
-            reply = BotReply()
+            sync = states.bot_sync(str(change.from_status), change.to_status)
+        reply = await self._sync_bot(conv_id, sync, note or f"{agent.display_name} helped you.")
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]

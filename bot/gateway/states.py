@@ -1,7 +1,12 @@
-"""The one place that changes a conversation's status, records why, and appends to its transcript."""
+"""The one place that opens conversations, changes their status, records why, and appends to transcripts.
+
+Every move is in `MOVES`, with what Rasa must then be told (`BotSync`), so the bot's paused flag
+follows the conversation's status from here only; every history row is made by `_record`.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import datetime
 from typing import Any
@@ -13,15 +18,50 @@ from bot.errors import ApiError, conflict, not_found
 from bot.gateway.models import Agent, Conversation, Message, Status, StatusChange
 
 BOT, QUEUED, ASSIGNED, RESOLVED = (s.value for s in Status)
-# (from, to): what the move is called, for error messages.
-ALLOWED = {
-    (BOT, QUEUED): "escalate",
-    (QUEUED, ASSIGNED): "claim",
-    (ASSIGNED, RESOLVED): "resolve",
-    (ASSIGNED, BOT): "hand back",
-    (RESOLVED, BOT): "reopen",
-    (RESOLVED, QUEUED): "escalate",
+
+
+class BotSync(str, enum.Enum):
+    """What Rasa must be told after a move, so that it speaks exactly while the conversation is with the bot."""
+
+    PAUSE = "pause"  # a person takes over: the bot stays silent
+    RESUME = "resume"  # a resolved conversation is back with the bot
+    HAND_BACK = "hand_back"  # an agent gives it back: resume, end open forms, tell the bot what was done
+
+
+# (from, to): the move's name, and what Rasa must then be told.
+MOVES: dict[tuple[str | None, str], tuple[str, BotSync | None]] = {
+    (None, BOT): ("open", None),
+    (BOT, QUEUED): ("escalate", BotSync.PAUSE),
+    (RESOLVED, QUEUED): ("escalate", BotSync.PAUSE),
+    (QUEUED, ASSIGNED): ("claim", None),
+    (ASSIGNED, RESOLVED): ("resolve", None),
+    (ASSIGNED, BOT): ("hand back", BotSync.HAND_BACK),
+    (RESOLVED, BOT): ("reopen", BotSync.RESUME),
 }
+
+
+def bot_sync(before: str, after: str) -> BotSync | None:
+    """What Rasa must be told when a conversation went from `before` to `after` (nothing if it stayed)."""
+    return None if before == after else MOVES[(before, after)][1]
+
+
+def _record(
+    session: Session, conv_id: str, before: str | None, after: str, actor: str, reason: str, now: datetime
+) -> StatusChange:
+    if (before, after) not in MOVES:
+        raise conflict("invalid_transition", f"A conversation that is {before} cannot become {after}.")
+    change = StatusChange(
+        conversation_id=conv_id, from_status=before, to_status=after, actor=actor, reason=reason[:200], at=now
+    )
+    session.add(change)
+    return change
+
+
+def open_conversation(session: Session, conv: Conversation, actor: str, now: datetime) -> StatusChange:
+    """Adds a new conversation, with the bot, and the first row of its history."""
+    conv.status, conv.created_at = BOT, now
+    session.add(conv)
+    return _record(session, conv.id, None, BOT, actor, "conversation opened", now)
 
 
 def load(session: Session, conversation_id: str, lock: bool = False) -> Conversation:
@@ -45,12 +85,7 @@ def transition(
     **fields: Any,
 ) -> StatusChange:
     """Moves `conv` to `to` if the state machine allows it, recording time, actor and reason."""
-    if (conv.status, to.value) not in ALLOWED:
-        raise conflict("invalid_transition", f"A conversation that is {conv.status} cannot become {to.value}.")
-    change = StatusChange(
-        conversation_id=conv.id, from_status=conv.status, to_status=to.value, actor=actor, reason=reason[:200], at=now
-    )
-    session.add(change)
+    change = _record(session, conv.id, conv.status, to.value, actor, reason, now)
     conv.status = to.value
     for name, value in fields.items():
         setattr(conv, name, value)
@@ -77,16 +112,7 @@ def claim(session: Session, conversation_id: str, agent: Agent, now: datetime) -
         owner = f" by {conv.assignee.display_name}" if conv.assignee else ""
         raise ApiError(409, "not_claimable", f"The conversation is {conv.status}{owner}; it cannot be claimed.")
     session.refresh(conv)
-    session.add(
-        StatusChange(
-            conversation_id=conv.id,
-            from_status=QUEUED,
-            to_status=ASSIGNED,
-            actor=f"agent:{agent.username}",
-            reason="claimed",
-            at=now,
-        )
-    )
+    _record(session, conv.id, QUEUED, ASSIGNED, f"agent:{agent.username}", "claimed", now)
     return conv
 
 
