@@ -13,6 +13,7 @@ from bot.contract import Handoff
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import ApiError
 from bot.gateway import states
+from bot.gateway.assignments import Assignments
 from bot.gateway.desk import Desk
 from bot.gateway.hub import Hub
 from bot.gateway.models import Agent, Base, StatusChange
@@ -94,8 +95,8 @@ async def test_a_whole_conversation_records_each_move_once(desk: Desk) -> None:
     )
     assert (await desk.customer_message(conv_id, "a person please"))["status"] == "queued"
     alice = agent(desk)
-    await desk.claim(conv_id, alice)
-    await desk.hand_back(conv_id, alice, "sorted")
+    await Assignments(desk).claim(conv_id, alice)
+    await Assignments(desk).hand_back(conv_id, alice, "sorted")
     assert history(desk, conv_id) == [(None, "bot"), ("bot", "queued"), ("queued", "assigned"), ("assigned", "bot")]
     assert bot(desk).calls == [("send", "hi"), ("send", "a person please"), ("pause", conv_id), ("hand_back", "sorted")]
 
@@ -105,8 +106,8 @@ async def test_a_message_after_resolution_reopens_and_resumes_the_bot(desk: Desk
     bot(desk).next = BotReply(handoff=Handoff.for_reason("customer_request"))
     await desk.customer_message(conv_id, "a person please")
     alice = agent(desk)
-    await desk.claim(conv_id, alice)
-    await desk.resolve(conv_id, alice)
+    await Assignments(desk).claim(conv_id, alice)
+    await Assignments(desk).resolve(conv_id, alice)
     bot(desk).next = BotReply(messages=[{"text": "Hello again!", "buttons": []}])
     reply = await desk.customer_message(conv_id, "one more thing")
     assert reply["status"] == "bot" and reply["messages"][0]["text"] == "Hello again!"
@@ -127,7 +128,7 @@ async def test_moves_the_table_does_not_allow_are_refused(desk: Desk) -> None:
     conv_id, _ = desk.open("web")
     alice = agent(desk)
     with pytest.raises(ApiError) as refused:
-        await desk.resolve(conv_id, alice)
+        await Assignments(desk).resolve(conv_id, alice)
     assert refused.value.status == 409
     with desk.sessions.begin() as s, pytest.raises(ApiError) as invalid:
         states.transition(s, states.load(s, conv_id), states.Status.ASSIGNED, "test", "no", SEEDED_AT)

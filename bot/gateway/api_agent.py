@@ -9,11 +9,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.errors import json_body, parse_body
+from bot.gateway.assignments import Assignments
 from bot.gateway.http import bearer, desk, hold_open, is_route, logins
 from bot.gateway.models import Agent
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
 agent_api = Blueprint("agent_api", url_prefix="/api/agent")
+
+
+def assignments(request: Request) -> Assignments:
+    return request.app.ctx.assignments
 
 
 def agent(request: Request) -> Agent:
@@ -48,26 +53,26 @@ async def detail(request: Request, conv_id: str) -> HTTPResponse:
 
 @agent_api.post("/conversations/<conv_id>/claim")
 async def claim(request: Request, conv_id: str) -> HTTPResponse:
-    return json(await desk(request).claim(conv_id, agent(request)))
+    return json(await assignments(request).claim(conv_id, agent(request)))
 
 
 @agent_api.post("/conversations/<conv_id>/messages")
 async def reply(request: Request, conv_id: str) -> HTTPResponse:
     me = agent(request)
     body = parse_body(AgentMessageIn, json_body(request))
-    return json(await desk(request).agent_message(conv_id, me, body.text), status=201)
+    return json(await assignments(request).agent_message(conv_id, me, body.text), status=201)
 
 
 @agent_api.post("/conversations/<conv_id>/resolve")
 async def resolve(request: Request, conv_id: str) -> HTTPResponse:
-    return json(await desk(request).resolve(conv_id, agent(request)))
+    return json(await assignments(request).resolve(conv_id, agent(request)))
 
 
 @agent_api.post("/conversations/<conv_id>/handback")
 async def hand_back(request: Request, conv_id: str) -> HTTPResponse:
     me = agent(request)
     body = parse_body(HandBackIn, json_body(request))
-    return json(await desk(request).hand_back(conv_id, me, body.note))
+    return json(await assignments(request).hand_back(conv_id, me, body.note))
 
 
 @agent_api.websocket("/ws")

@@ -19,6 +19,7 @@ from bot.db import make_engine, make_sessionmaker
 from bot.errors import ApiError, install_error_handlers
 from bot.gateway.api_agent import agent_api
 from bot.gateway.api_customer import customer_api
+from bot.gateway.assignments import Assignments
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
 from bot.gateway.hub import Hub
@@ -87,6 +88,7 @@ def create_app(
         app.ctx.engine = engine
         sessions = make_sessionmaker(engine)
         app.ctx.desk = Desk(sessions, RasaClient(config.rasa_url, config.rasa_token), app.ctx.hub, clock)
+        app.ctx.assignments = Assignments(app.ctx.desk)
         app.ctx.logins = Logins(sessions, clock, config.demo)
         for username in app.ctx.logins.prepare():
             log.info("demo agent %s %s", username, "created" if config.demo else "tokens revoked (not in demo mode)")

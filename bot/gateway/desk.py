@@ -9,20 +9,18 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.contract import Handoff
 from bot.errors import ApiError, conflict
-from bot.gateway import auth, states
+from bot.gateway import auth, escalation, states
 from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import LiveEvents
 from bot.gateway.inputs import CustomerInput, read_input
 from bot.gateway.models import (
-    Agent,
     Conversation,
     Message,
     PendingTurn,
@@ -31,11 +29,9 @@ from bot.gateway.models import (
 from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
 from bot.gateway.states import BotSync
-from bot.gateway.views import Views, message_view, queue_position
+from bot.gateway.views import Views, message_view
 
 log = logging.getLogger(__name__)
-ONLINE_WINDOW = timedelta(minutes=2)
-RESPONSE_PROMISE = "within 48 hours"
 
 
 def offered_buttons(s: Session, conv: Conversation, latest: bool = False) -> list[dict[str, str]]:
@@ -226,7 +222,7 @@ class Desk:
         if status != Status.BOT.value:
             return await self._while_waiting(conv_id, channel, status)
         if reopened:
-            await self._sync_bot(conv_id, BotSync.RESUME)
+            await self.sync_bot(conv_id, BotSync.RESUME)
         try:
             reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
@@ -249,16 +245,11 @@ class Desk:
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
             if reply.verified_customer_id:
                 conv.customer_id = reply.verified_customer_id
-            if reply.handoff:
-                conv.order_number = reply.handoff.order_number or conv.order_number
-                out += self._escalate(s, conv, "bot", reply.handoff, now)
-            elif reply.misses >= 2:
-                summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
-                out += self._escalate(s, conv, "gateway", Handoff.for_reason("fallback", summary=summary), now)
-            elif assessment.angry:
-                signals = ", ".join(assessment.signals) or "sentiment"
-                summary = f"Angry wording (score {assessment.score}, signals: {signals}). Last: {recent[-1]!r}"
-                out += self._escalate(s, conv, "gateway", Handoff.for_reason("angry_customer", summary=summary), now)
+            decided = escalation.decide(reply, assessment, recent)
+            if decided is not None:
+                actor, handoff = decided
+                conv.order_number = handoff.order_number or conv.order_number
+                out += escalation.escalate(s, conv, actor, handoff, now, self._online(s))
             s.flush()
             views = [message_view(m) for m in out]
             status = conv.status
@@ -266,7 +257,7 @@ class Desk:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
         await self.hub.publish(conv_id, channel, views, status=status)
-        await self._sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
+        await self.sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
         return {"messages": views, "status": status}
 
     async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
@@ -277,17 +268,13 @@ class Desk:
             _done(s, turn_id)
             out = [
                 states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
-                *self._escalate(
-                    s, conv, "gateway", Handoff.for_reason("bot_unavailable", summary="Rasa did not answer."), now
-                ),
+                *escalation.escalate(s, conv, "gateway", escalation.BOT_DOWN, now, self._online(s)),
             ]
             s.flush()
             views, status = [message_view(m) for m in out], conv.status
         await self.hub.publish(conv_id, channel, views, status=status)
         # Rasa just failed: tell it in the background, so the customer's answer does not wait on it.
-        task = asyncio.get_running_loop().create_task(
-            self._sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
-        )
+        task = asyncio.get_running_loop().create_task(self.sync_bot(conv_id, states.bot_sync(Status.BOT.value, status)))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return {"messages": views, "status": status}
@@ -297,47 +284,16 @@ class Desk:
             return {"messages": [], "status": status}
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            note = states.append(s, conv, "system", self._waiting_text(s, conv), self.clock())
+            note = states.append(s, conv, "system", escalation.waiting_text(s, conv, self._online(s)), self.clock())
             s.flush()
             view = message_view(note)
         await self.hub.publish(conv_id, channel, [view], status=status)
         return {"messages": [view], "status": status}
 
-    def _escalate(
-        self,
-        s: Session,
-        conv: Conversation,
-        actor: str,
-        handoff: Handoff,
-        now: datetime,
-    ) -> list[Message]:
-        """Queues the conversation and tells the customer honestly how long it may take."""
-        states.transition(
-            s, conv, Status.QUEUED, actor, handoff.reason, now,
-            priority=handoff.priority.value, skill=handoff.skill.value, summary=handoff.summary,
-        )  # fmt: skip
-        conv.reason = handoff.reason
-        s.flush()
-        return [states.append(s, conv, "system", self._waiting_text(s, conv), now)]
+    def _online(self, s: Session) -> bool:
+        return escalation.agents_online(s, self.hub.agents_connected(), self.clock())
 
-    def _waiting_text(self, s: Session, conv: Conversation) -> str:
-        if not self.agents_online(s):
-            return (
-                f"No agent is online right now. I've left ticket {conv.id[:8].upper()} for our team, and you'll "
-                f"get an answer {RESPONSE_PROMISE}. Anything you write here reaches them."
-            )
-        return (
-            f"A colleague will take over: you're number {queue_position(s, conv)} in the queue. "
-            "Anything you write here reaches them."
-        )
-
-    def agents_online(self, s: Session) -> bool:
-        if self.hub.agents_connected():
-            return True
-        since = self.clock() - ONLINE_WINDOW
-        return bool(s.scalar(select(func.count()).select_from(Agent).where(Agent.last_seen_at >= since)))
-
-    async def _sync_bot(self, conv_id: str, sync: states.BotSync | None, note: str = "") -> BotReply:
+    async def sync_bot(self, conv_id: str, sync: states.BotSync | None, note: str = "") -> BotReply:
         """Tells Rasa what a move means for it (states.MOVES); the hand-back's answer comes back.
 
         If Rasa cannot be told, the gateway keeps the bot silent anyway: it sends nothing to Rasa
@@ -366,69 +322,3 @@ class Desk:
             if conv.status != Status.RESOLVED.value:
                 raise conflict("not_resolved", "Only a resolved conversation can be rated.")
             conv.rating, conv.rating_comment = rating, comment
-
-    # --- agents ---------------------------------------------------------------------------------
-
-    async def claim(self, conv_id: str, agent: Agent) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            conv = states.claim(s, conv_id, agent, now)
-            note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
-            s.flush()
-            channel, view = conv.channel, message_view(note)
-        await self.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
-        return self.views.detail(conv_id)
-
-    def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
-        conv = states.load(s, conv_id, lock=True)
-        if conv.status != Status.ASSIGNED.value or conv.assignee_id != agent.id:
-            raise conflict("not_yours", "Claim the conversation before acting on it.")
-        return conv
-
-    async def agent_message(self, conv_id: str, agent: Agent, text: str) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            conv = self._own(s, conv_id, agent)
-            msg = states.append(s, conv, "agent", text, now, agent_id=agent.id)
-            s.flush()
-            msg.agent = s.get(Agent, agent.id)
-            channel, view = conv.channel, message_view(msg)
-        await self.hub.publish(conv_id, channel, [view])
-        return view
-
-    async def resolve(self, conv_id: str, agent: Agent) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            conv = self._own(s, conv_id, agent)
-            states.transition(s, conv, Status.RESOLVED, f"agent:{agent.username}", "resolved by the agent", now)
-            note = states.append(
-                s, conv, "system", f"{agent.display_name} left: the conversation is resolved. How did we do?", now
-            )
-            s.flush()
-            channel, view = conv.channel, message_view(note)
-        await self.hub.publish(conv_id, channel, [view], status=Status.RESOLVED.value)
-        await self.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
-        return self.views.detail(conv_id)
-
-    async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
-        """Gives the conversation back to the bot, which resumes knowing what the agent did."""
-        async with self.locks.hold(conv_id):  # the customer's next message reaches the bot after the hand-back
-            return await self._hand_back(conv_id, agent, note)
-
-    async def _hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            conv = self._own(s, conv_id, agent)
-            change = states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}", now)
-            left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
-            s.flush()
-            channel, views = conv.channel, [message_view(left)]
-            sync = states.bot_sync(str(change.from_status), change.to_status)
-        reply = await self._sync_bot(conv_id, sync, note or f"{agent.display_name} helped you.")
-        with self.sessions.begin() as s:
-            conv = states.load(s, conv_id, lock=True)
-            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
-            s.flush()
-            views += [message_view(m) for m in out]
-        await self.hub.publish(conv_id, channel, views, status=Status.BOT.value)
-        return self.views.detail(conv_id)

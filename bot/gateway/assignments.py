@@ -1,0 +1,84 @@
+"""What agents do with a conversation: claim it, reply, resolve it, or hand it back to the bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.errors import conflict
+from bot.gateway import states
+from bot.gateway.desk import Desk
+from bot.gateway.models import Agent, Conversation, Status
+from bot.gateway.views import message_view
+
+
+class Assignments:
+    """The agents' side of the desk; every move goes through `states`, every event through the hub."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def claim(self, conv_id: str, agent: Agent) -> dict[str, Any]:
+        now = self.desk.clock()
+        with self.desk.sessions.begin() as s:
+            conv = states.claim(s, conv_id, agent, now)
+            note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
+            s.flush()
+            channel, view = conv.channel, message_view(note)
+        await self.desk.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
+        return self.desk.views.detail(conv_id)
+
+    def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
+        conv = states.load(s, conv_id, lock=True)
+        if conv.status != Status.ASSIGNED.value or conv.assignee_id != agent.id:
+            raise conflict("not_yours", "Claim the conversation before acting on it.")
+        return conv
+
+    async def agent_message(self, conv_id: str, agent: Agent, text: str) -> dict[str, Any]:
+        now = self.desk.clock()
+        with self.desk.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            msg = states.append(s, conv, "agent", text, now, agent_id=agent.id)
+            s.flush()
+            msg.agent = s.get(Agent, agent.id)
+            channel, view = conv.channel, message_view(msg)
+        await self.desk.hub.publish(conv_id, channel, [view])
+        return view
+
+    async def resolve(self, conv_id: str, agent: Agent) -> dict[str, Any]:
+        now = self.desk.clock()
+        with self.desk.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            states.transition(s, conv, Status.RESOLVED, f"agent:{agent.username}", "resolved by the agent", now)
+            note = states.append(
+                s, conv, "system", f"{agent.display_name} left: the conversation is resolved. How did we do?", now
+            )
+            s.flush()
+            channel, view = conv.channel, message_view(note)
+        await self.desk.hub.publish(conv_id, channel, [view], status=Status.RESOLVED.value)
+        await self.desk.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
+        return self.desk.views.detail(conv_id)
+
+    async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
+        """Gives the conversation back to the bot, which resumes knowing what the agent did."""
+        async with self.desk.locks.hold(conv_id):  # the customer's next message reaches the bot after the hand-back
+            return await self._hand_back(conv_id, agent, note)
+
+    async def _hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
+        now = self.desk.clock()
+        with self.desk.sessions.begin() as s:
+            conv = self._own(s, conv_id, agent)
+            change = states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}", now)
+            left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
+            s.flush()
+            channel, views = conv.channel, [message_view(left)]
+            sync = states.bot_sync(str(change.from_status), change.to_status)
+        reply = await self.desk.sync_bot(conv_id, sync, note or f"{agent.display_name} helped you.")
+        with self.desk.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            s.flush()
+            views += [message_view(m) for m in out]
+        await self.desk.hub.publish(conv_id, channel, views, status=Status.BOT.value)
+        return self.desk.views.detail(conv_id)

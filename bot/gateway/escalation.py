@@ -1,0 +1,70 @@
+"""When the gateway hands a conversation to people, and what the customer is told while they wait.
+
+The reasons, priorities and skills are the contract's (bot/contract.py); this module decides
+which applies to one answer of the bot, queues the conversation, and words the waiting notice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.contract import Handoff
+from bot.gateway import states
+from bot.gateway.anger import Assessment
+from bot.gateway.models import Agent, Conversation, Message, Status
+from bot.gateway.rasa import BotReply
+from bot.gateway.views import queue_position
+
+ONLINE_WINDOW = timedelta(minutes=2)
+RESPONSE_PROMISE = "within 48 hours"
+BOT_DOWN = Handoff.for_reason("bot_unavailable", summary="Rasa did not answer.")
+
+
+def decide(reply: BotReply, anger: Assessment, recent: list[str]) -> tuple[str, Handoff] | None:
+    """Who escalates this answer, and how: the bot's own handoff, two misses in a row, or anger."""
+    if reply.handoff:
+        return "bot", reply.handoff
+    if reply.misses >= 2:
+        summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
+        return "gateway", Handoff.for_reason("fallback", summary=summary)
+    if anger.angry:
+        signals = ", ".join(anger.signals) or "sentiment"
+        summary = f"Angry wording (score {anger.score}, signals: {signals}). Last: {recent[-1]!r}"
+        return "gateway", Handoff.for_reason("angry_customer", summary=summary)
+    return None
+
+
+def escalate(
+    s: Session, conv: Conversation, actor: str, handoff: Handoff, now: datetime, online: bool
+) -> list[Message]:
+    """Queues the conversation and tells the customer honestly how long it may take."""
+    states.transition(
+        s, conv, Status.QUEUED, actor, handoff.reason, now,
+        priority=handoff.priority.value, skill=handoff.skill.value, summary=handoff.summary,
+    )  # fmt: skip
+    conv.reason = handoff.reason
+    s.flush()
+    return [states.append(s, conv, "system", waiting_text(s, conv, online), now)]
+
+
+def waiting_text(s: Session, conv: Conversation, online: bool) -> str:
+    if not online:
+        return (
+            f"No agent is online right now. I've left ticket {conv.id[:8].upper()} for our team, and you'll "
+            f"get an answer {RESPONSE_PROMISE}. Anything you write here reaches them."
+        )
+    return (
+        f"A colleague will take over: you're number {queue_position(s, conv)} in the queue. "
+        "Anything you write here reaches them."
+    )
+
+
+def agents_online(s: Session, connected: int, now: datetime) -> bool:
+    """A console is connected, or an agent used the API in the last two minutes."""
+    if connected:
+        return True
+    since = now - ONLINE_WINDOW
+    return bool(s.scalar(select(func.count()).select_from(Agent).where(Agent.last_seen_at >= since)))
