@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.gateway.models import Conversation
-from bot.gateway.telegram import split_text
-from tests.conftest import Gateway, database_url, gateway_config, running_gateway
+from bot.gateway import states
+from bot.gateway.models import ChannelChat
+from bot.gateway.telegram import callback_data, split_text
+from tests.conftest import SEEDED_AT, Gateway, database_url, gateway_config, running_gateway
 from tests.fake_telegram import FakeBotApi
 from tests.servers import free_port, serve
 from tests.stack import Stack
@@ -106,7 +107,7 @@ async def test_conversation_with_buttons(telegram: Telegram) -> None:
 async def _conversation_id(telegram: Telegram) -> str | None:
     with telegram.gateway.app.ctx.desk.sessions() as s:
         return s.scalars(
-            select(Conversation.id).where(Conversation.channel == "telegram", Conversation.external_id == str(CHAT))
+            select(ChannelChat.conversation_id).where(ChannelChat.chat_id == str(CHAT)).order_by(ChannelChat.id.desc())
         ).first()
 
 
@@ -227,3 +228,25 @@ async def test_without_a_token_the_gateway_runs_without_telegram(
         assert resp.status == 404
     said = [r.message for r in caplog.records]
     assert said.count("telegram: TELEGRAM_TOKEN is not set, running without Telegram") == 1
+
+
+async def test_a_long_button_payload_is_found_again_after_a_restart_of_the_channel(telegram: Telegram) -> None:
+    """Payloads over 64 bytes travel as a digest, matched against the buttons stored with the bot's message."""
+    await telegram.say("/start")
+    await telegram.fake.wait_for(CHAT, "shop's assistant")
+    conv_id = await _conversation_id(telegram)
+    assert conv_id is not None
+    desk = telegram.gateway.app.ctx.desk
+    payload = '/choose_remedy{"remedy": "refund", "note": "a payload far longer than Telegram allows"}'
+    with desk.sessions.begin() as s:  # as if the bot had offered it
+        conv = states.load(s, conv_id, lock=True)
+        states.append(s, conv, "bot", "Pick one:", SEEDED_AT, buttons=[{"title": "Refund me", "payload": payload}])
+    digest = callback_data(payload)
+    assert digest != payload and len(digest.encode()) <= 64
+    assert await telegram.send(telegram.fake.update(CHAT, callback_data=digest)) == 200
+    for _ in range(100):
+        texts = [m["text"] for m in desk.views.transcript(conv_id)["messages"] if m["author"] == "customer"]
+        if "Refund me" in texts:
+            break
+        await asyncio.sleep(0.1)
+    assert "Refund me" in texts and digest not in texts

@@ -151,11 +151,10 @@ class Desk:
             s.flush()
             return turn.id, conv.channel, message_view(msg)
 
-    def button_title(self, conv_id: str, payload: str) -> str | None:
-        """The title of the newest button with this payload the bot offered in the conversation, if any."""
+    def offered(self, conv_id: str) -> list[dict[str, str]]:
+        """The buttons the bot offered in the conversation, newest first."""
         with self.sessions() as s:
-            found = (b["title"] for b in offered_buttons(s, states.load(s, conv_id)) if b["payload"] == payload)
-            return next(found, None)
+            return offered_buttons(s, states.load(s, conv_id))
 
     async def _turns_until(
         self, conv_id: str, turn_id: int, echo: tuple[str, dict[str, Any]] | None = None

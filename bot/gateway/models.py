@@ -133,3 +133,16 @@ class PendingTurn(Base):
     text: Mapped[str] = Column(Text, nullable=False)  # what the bot is sent (a button's payload, not its title)
     metadata_json: Mapped[str] = Column(Text, nullable=False, default="{}")
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class ChannelChat(Base):
+    """A chat of a chat channel (Telegram) and a conversation held in it; the newest row is the open one."""
+
+    __tablename__ = "channel_chats"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    chat_id: Mapped[str] = Column(String(32), nullable=False, index=True)
+    user_id: Mapped[str | None] = Column(String(32))  # the account that wrote, not the chat (they differ in groups)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, unique=True)
+    opened_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

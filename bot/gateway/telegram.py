@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -25,8 +23,8 @@ from telegram.ext import (
 )
 
 from bot.errors import ApiError, json_body
+from bot.gateway.chats import Chats
 from bot.gateway.desk import Desk
-from bot.gateway.models import Conversation, TelegramLink
 from bot.tokens import same_secret
 
 log = logging.getLogger(__name__)
@@ -60,7 +58,11 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def callback_data(payload: str) -> str:
-    """The button's payload, or a short digest of it when the payload is over Telegram's 64 bytes."""
+    """The button's payload, or a short digest of it when the payload is over Telegram's 64 bytes.
+
+    A pressed digest is matched against the buttons the bot offered in the conversation (stored
+    with its messages), so it survives restarts and needs no table of its own.
+    """
     if len(payload.encode()) <= CALLBACK_LIMIT:
         return payload
     return "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
@@ -72,7 +74,7 @@ class TelegramChannel:
     def __init__(self, desk: Desk, settings: TelegramSettings) -> None:
         self.desk = desk
         self.settings = settings
-        self.long_payloads: dict[str, str] = {}
+        self.chats = Chats(desk)
         builder = Application.builder().token(settings.token).rate_limiter(AIORateLimiter(max_retries=3))
         if settings.base_url:
             builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(f"{settings.base_url}/file/bot")
@@ -92,6 +94,7 @@ class TelegramChannel:
         desk.hub.add_channel("telegram", self.deliver)
 
     async def start(self) -> None:
+        self.chats.adopt_earlier_chats()
         await self.app.initialize()
         await self.app.start()
         if self.settings.webhook_url:
@@ -113,43 +116,22 @@ class TelegramChannel:
 
     # --- inbound --------------------------------------------------------------------------------
 
-    def conversation_for(self, chat_id: int, user_id: int | None, fresh: bool = False) -> str:
-        """The chat's open conversation, or a new one carrying the user's linked customer id."""
-        external = str(chat_id)
-        with self.desk.sessions.begin() as s:
-            conv = s.scalars(
-                select(Conversation).where(Conversation.channel == "telegram", Conversation.external_id == external)
-            ).first()
-            if conv is not None and not fresh:
-                return conv.id
-            if conv is not None:
-                conv.external_id = f"{external}:closed:{conv.id[:8]}"  # keep the old one, free the chat
-            link = self._link(s, user_id)
-            customer_id = link.customer_id if link else None
-        conv_id, _ = self.desk.open("telegram", external, customer_id)
-        return conv_id
-
-    @staticmethod
-    def _link(s: Any, user_id: int | None) -> TelegramLink | None:
-        if user_id is None:
-            return None
-        return s.scalars(
-            select(TelegramLink).where(TelegramLink.telegram_user_id == str(user_id), TelegramLink.revoked_at.is_(None))
-        ).first()
-
     async def _forward(self, update: Update, text: str, command_shown: str | None = None, button: bool = False) -> None:
         """Passes a message on; `command_shown` marks a command mapped to a payload, `button` a keyboard press."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
-        conv_id = self.conversation_for(chat.id, user.id if user else None)
+        conv_id = self.chats.conversation(chat.id, user.id if user else None)
         meta = {"telegram_user_id": user.id} if user else {}
         if command_shown is not None:
             await self.desk.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
             return
         # A pressed button counts if the bot offered it in this conversation; a forged one is typed text.
-        title = self.desk.button_title(conv_id, text) if button else None
-        await self.desk.customer_message(conv_id, text, meta, label=title, vouched=title is not None)
+        pressed = next((b for b in self.desk.offered(conv_id) if button and callback_data(b["payload"]) == text), None)
+        if pressed is None:
+            await self.desk.customer_message(conv_id, text, meta)
+        else:
+            await self.desk.customer_message(conv_id, pressed["payload"], meta, label=pressed["title"], vouched=True)
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/start`: greets through the bot."""
@@ -164,7 +146,7 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
-        conv_id = self.conversation_for(chat.id, user.id if user else None, fresh=True)
+        conv_id = self.chats.conversation(chat.id, user.id if user else None, fresh=True)
         await self.desk.customer_message(conv_id, "hello", label="/restart", vouched=True)
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,7 +154,7 @@ class TelegramChannel:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        revoked = self.revoke(user.id, self.desk.clock())
+        revoked = self.chats.revoke(user.id)
         done = "Done: next time I'll ask you to confirm your order again."
         await self._reply(message, done if revoked else "There was no link to remove.")
 
@@ -190,17 +172,16 @@ class TelegramChannel:
         await query.answer()
         if update.effective_chat is None:  # a button on an inline-mode message: no chat to continue in
             return
-        payload = self.long_payloads.get(query.data, query.data)
-        if payload in RATINGS:
-            await self._rate(update, int(payload.split()[1]))
+        if query.data in RATINGS:
+            await self._rate(update, int(query.data.split()[1]))
             return
-        await self._forward(update, payload, button=True)
+        await self._forward(update, query.data, button=True)
 
     async def _rate(self, update: Update, rating: int) -> None:
         chat, message = update.effective_chat, update.effective_message
         if chat is None:
             return
-        conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
+        conv_id = self.chats.conversation(chat.id, update.effective_user.id if update.effective_user else None)
         try:
             self.desk.rate(conv_id, rating, "")
             answer = "Thank you for your rating!"
@@ -218,7 +199,7 @@ class TelegramChannel:
             (k for k in ("photo", "voice", "sticker", "document", "video", "audio", "location") if getattr(message, k)),
             "attachment",
         )
-        conv_id = self.conversation_for(chat.id, update.effective_user.id if update.effective_user else None)
+        conv_id = self.chats.conversation(chat.id, update.effective_user.id if update.effective_user else None)
         self.desk.note(conv_id, f"[The customer sent a {kind} on Telegram; only text is read.]")
         await self._reply(message, NOT_TEXT)
 
@@ -237,11 +218,11 @@ class TelegramChannel:
 
     async def deliver(self, conv_id: str, event: dict[str, Any]) -> None:
         """Sends bot, agent and system messages, and the rating request, to the conversation's chat."""
-        chat_id = self._chat_of(conv_id)
+        chat_id = self.chats.chat_of(conv_id)
         if chat_id is None:
             return
         if event["type"] == "verified":
-            self.link(conv_id, str(event["customer_id"]), self.desk.clock())
+            self.chats.link(conv_id, str(event["customer_id"]))
             return
         if event["type"] == "rating_request":
             buttons = [[InlineKeyboardButton(f"{n} ★", callback_data=f"/rate {n}") for n in range(1, 6)]]
@@ -255,21 +236,11 @@ class TelegramChannel:
         if m.get("buttons"):
             rows = []
             for b in m["buttons"]:
-                data = callback_data(b["payload"])
-                if data != b["payload"]:
-                    self.long_payloads[data] = b["payload"]
-                rows.append([InlineKeyboardButton(b["title"], callback_data=data)])
+                rows.append([InlineKeyboardButton(b["title"], callback_data=callback_data(b["payload"]))])
             markup = InlineKeyboardMarkup(rows)
         parts = split_text(text)
         for i, part in enumerate(parts):
             await self._send(conv_id, chat_id, part, markup if i == len(parts) - 1 else None)
-
-    def _chat_of(self, conv_id: str) -> int | None:
-        with self.desk.sessions() as s:
-            conv = s.get(Conversation, conv_id)
-            if conv is None or conv.channel != "telegram" or not conv.external_id:
-                return None
-            return int(conv.external_id.split(":")[0])
 
     async def _send(self, conv_id: str, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         try:
@@ -279,25 +250,6 @@ class TelegramChannel:
             self.desk.note(conv_id, "[The customer blocked the bot on Telegram: messages can no longer be delivered.]")
         except TelegramError as exc:
             log.error("telegram: could not send to %s: %s", chat_id, exc)
-
-    # --- links ------------------------------------------------------------------------------------
-
-    def link(self, conv_id: str, customer_id: str, now: datetime) -> None:
-        """Remembers that this chat's Telegram account proved to be `customer_id`."""
-        with self.desk.sessions.begin() as s:
-            conv = s.get(Conversation, conv_id)
-            user_id = conv.external_id.split(":")[0] if conv and conv.external_id else None
-            if user_id is None or self._link(s, int(user_id)):
-                return
-            s.add(TelegramLink(telegram_user_id=user_id, customer_id=customer_id, linked_at=now))
-
-    def revoke(self, user_id: int, now: datetime) -> bool:
-        with self.desk.sessions.begin() as s:
-            found = self._link(s, user_id)
-            if found is None:
-                return False
-            found.revoked_at = now
-            return True
 
     async def handle_webhook(self, request: Request) -> HTTPResponse:
         """Checks the secret token header, then queues the update for the application."""
