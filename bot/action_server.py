@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rasa_sdk.endpoint import create_app as create_sdk_app
 from sanic import Sanic
@@ -68,7 +68,7 @@ def create_app(config: ActionServerConfig, package: str = "actions") -> Sanic:
             check_action_call(json_body(request))
         return None
 
-    return app
+    return cast(Sanic, app)
 
 
 def main() -> int:

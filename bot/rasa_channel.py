@@ -9,7 +9,7 @@ and 400 to a body the tracker store could not keep (it would stop Rasa).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -71,4 +71,4 @@ class GatewayInput(RestInput):
                     return json(exc.body(), exc.status)
             return None
 
-        return bp
+        return cast(Blueprint, bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -18,7 +18,7 @@ agent_api = Blueprint("agent_api", url_prefix="/api/agent")
 
 
 def assignments(request: Request) -> Assignments:
-    return request.app.ctx.assignments
+    return cast(Assignments, request.app.ctx.assignments)
 
 
 def agent(request: Request) -> Agent:

@@ -7,6 +7,8 @@ and still receive what agents send. An account that verified once is linked to t
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,7 @@ class Chats:
                 .limit(1)
             ).first()
             if row is not None and not fresh:
-                return row.conversation_id
+                return str(row.conversation_id)
             link = _link(s, user_id)
             customer_id = link.customer_id if link else None
         conv_id, _ = self.desk.open(self.channel, None, customer_id)
@@ -97,6 +99,7 @@ class Chats:
 def _link(s: Session, user_id: int | None) -> TelegramLink | None:
     if user_id is None:
         return None
-    return s.scalars(
+    found = s.scalars(
         select(TelegramLink).where(TelegramLink.telegram_user_id == str(user_id), TelegramLink.revoked_at.is_(None))
     ).first()
+    return cast("TelegramLink | None", found)

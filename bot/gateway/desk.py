@@ -176,7 +176,7 @@ class Desk:
 
     def _status(self, conv_id: str) -> str:
         with self.sessions() as s:
-            return states.load(s, conv_id).status
+            return str(states.load(s, conv_id).status)
 
     async def recover(self, wait_for_bot: float = 180.0) -> int:
         """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""

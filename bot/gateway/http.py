@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sanic.request import Request
 
@@ -17,11 +17,11 @@ from bot.gateway.logins import Logins
 
 
 def desk(request: Request) -> Desk:
-    return request.app.ctx.desk
+    return cast(Desk, request.app.ctx.desk)
 
 
 def logins(request: Request) -> Logins:
-    return request.app.ctx.logins
+    return cast(Logins, request.app.ctx.logins)
 
 
 def bearer(request: Request) -> str | None:

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
@@ -127,4 +127,4 @@ class Logins:
             row.agent.last_seen_at = now
             s.flush()
             s.expunge(row.agent)
-            return row.agent
+            return cast(Agent, row.agent)

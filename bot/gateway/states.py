@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -72,7 +72,7 @@ def load(session: Session, conversation_id: str, lock: bool = False) -> Conversa
     conv = session.scalars(stmt).first()
     if conv is None:
         raise not_found("conversation", conversation_id)
-    return conv
+    return cast(Conversation, conv)
 
 
 def transition(

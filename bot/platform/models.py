@@ -143,7 +143,7 @@ class Order(Base):
 
     @property
     def total_cents(self) -> int:
-        return sum(i.unit_price_cents * i.quantity for i in self.items) + self.shipping_fee_cents
+        return int(sum(i.unit_price_cents * i.quantity for i in self.items) + self.shipping_fee_cents)
 
 
 class OrderItem(Base):

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from bot.platform.models import (
     ComplaintCategory,
@@ -69,7 +70,7 @@ def shown(moment: datetime | date) -> str:
 def received_at(order: Order, item: OrderItem) -> datetime | None:
     """When the customer got the item: the code's delivery for virtual goods, else the carrier's."""
     if item.is_virtual:
-        return item.code_delivered_at
+        return cast("datetime | None", item.code_delivered_at)
     return order.delivered_at if order.status == OrderStatus.DELIVERED else None
 
 

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -58,7 +58,7 @@ def get_order(session: Session, raw_number: str) -> Order:
     order = session.scalars(select(Order).where(Order.number == number).options(*_ORDER_LOAD)).first()
     if order is None:
         raise not_found("order", number)
-    return order
+    return cast(Order, order)
 
 
 def row_id(raw: str | int, field: str) -> int | None:
@@ -78,7 +78,7 @@ def get_customer(session: Session, raw_id: str | int) -> Customer:
     customer = None if customer_id is None else session.get(Customer, customer_id)
     if customer is None:
         raise not_found("customer", str(raw_id)[:32])
-    return customer
+    return cast(Customer, customer)
 
 
 def customer_orders(session: Session, customer: Customer) -> list[Order]:
@@ -94,7 +94,7 @@ def _digits(phone: str) -> str:
 def owns(customer: Customer, email: str | None, phone: str | None) -> bool:
     """Whether the given email or phone is the customer's; '+86' or '0086' may be left out."""
     if email is not None:
-        return email.strip().lower() == customer.email.lower()
+        return bool(email.strip().lower() == customer.email.lower())
     if phone is None:
         return False
     given, stored = _digits(phone), _digits(customer.phone)
