@@ -26,12 +26,12 @@ class Assignments:
             note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self.desk.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED.value)
+        await self.desk.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED)
         return self.desk.views.detail(conv_id)
 
     def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
         conv = states.load(s, conv_id, lock=True)
-        if conv.status != Status.ASSIGNED.value or conv.assignee_id != agent.id:
+        if conv.status != Status.ASSIGNED or conv.assignee_id != agent.id:
             raise conflict("not_yours", "Claim the conversation before acting on it.")
         return conv
 
@@ -56,7 +56,7 @@ class Assignments:
             )
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self.desk.hub.publish(conv_id, channel, [view], status=Status.RESOLVED.value)
+        await self.desk.hub.publish(conv_id, channel, [view], status=Status.RESOLVED)
         await self.desk.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
         return self.desk.views.detail(conv_id)
 
@@ -73,12 +73,12 @@ class Assignments:
             left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
             s.flush()
             channel, views = conv.channel, [message_view(left)]
-            sync = states.bot_sync(str(change.from_status), change.to_status)
+            sync = states.bot_sync(Status(change.from_status), Status(change.to_status))
         reply = await self.desk.sync_bot(conv_id, sync, note or f"{agent.display_name} helped you.")
         with self.desk.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
             s.flush()
             views += [message_view(m) for m in out]
-        await self.desk.hub.publish(conv_id, channel, views, status=Status.BOT.value)
+        await self.desk.hub.publish(conv_id, channel, views, status=Status.BOT)
         return self.desk.views.detail(conv_id)

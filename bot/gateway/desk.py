@@ -174,9 +174,9 @@ class Desk:
                 result = await self._take_turn(conv_id, pending)
             return result
 
-    def _status(self, conv_id: str) -> str:
+    def _status(self, conv_id: str) -> Status:
         with self.sessions() as s:
-            return str(states.load(s, conv_id).status)
+            return Status(states.load(s, conv_id).status)
 
     async def recover(self, wait_for_bot: float = 180.0) -> int:
         """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""
@@ -203,10 +203,10 @@ class Desk:
             if turn is None:  # already taken (the start-up recovery), its answer published
                 return {"messages": [], "status": conv.status}
             channel, text = conv.channel, turn.text
-            reopened = conv.status == Status.RESOLVED.value
+            reopened = conv.status == Status.RESOLVED
             if reopened:
                 states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())
-            if conv.status != Status.BOT.value:
+            if conv.status != Status.BOT:
                 s.delete(turn)
             status, customer_id = conv.status, conv.customer_id
             meta = {**json.loads(turn.metadata_json), **({"customer_id": customer_id} if customer_id else {})}
@@ -218,7 +218,7 @@ class Desk:
                     .limit(3)
                 )
             )[::-1]
-        if status != Status.BOT.value:
+        if status != Status.BOT:
             return await self._while_waiting(conv_id, channel, status)
         if reopened:
             await self.sync_bot(conv_id, BotSync.RESUME)
@@ -256,7 +256,7 @@ class Desk:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
         await self.hub.publish(conv_id, channel, views, status=status)
-        await self.sync_bot(conv_id, states.bot_sync(Status.BOT.value, status))
+        await self.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
         return {"messages": views, "status": status}
 
     async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
@@ -273,13 +273,15 @@ class Desk:
             views, status = [message_view(m) for m in out], conv.status
         await self.hub.publish(conv_id, channel, views, status=status)
         # Rasa just failed: tell it in the background, so the customer's answer does not wait on it.
-        task = asyncio.get_running_loop().create_task(self.sync_bot(conv_id, states.bot_sync(Status.BOT.value, status)))
+        task = asyncio.get_running_loop().create_task(
+            self.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
+        )
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return {"messages": views, "status": status}
 
     async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
-        if status != Status.QUEUED.value:
+        if status != Status.QUEUED:
             return {"messages": [], "status": status}
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
@@ -318,6 +320,6 @@ class Desk:
     def rate(self, conv_id: str, rating: int, comment: str) -> None:
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            if conv.status != Status.RESOLVED.value:
+            if conv.status != Status.RESOLVED:
                 raise conflict("not_resolved", "Only a resolved conversation can be rated.")
             conv.rating, conv.rating_comment = rating, comment

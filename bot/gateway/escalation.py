@@ -43,7 +43,7 @@ def escalate(
     """Queues the conversation and tells the customer honestly how long it may take."""
     states.transition(
         s, conv, Status.QUEUED, actor, handoff.reason, now,
-        priority=handoff.priority.value, skill=handoff.skill.value, summary=handoff.summary,
+        priority=handoff.priority, skill=handoff.skill.value, summary=handoff.summary,
     )  # fmt: skip
     conv.reason = handoff.reason
     s.flush()

@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
+from bot.contract import Priority
 from bot.db import UTCDateTime
 
 Base: Any = declarative_base()
@@ -19,6 +20,11 @@ class Status(str, enum.Enum):
     QUEUED = "queued"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+
+
+def enum_column(kind: type[enum.Enum]) -> Enum:
+    """An enum stored as its value in a VARCHAR(16), as the columns always were: no schema change."""
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
 
 
 class Agent(Base):
@@ -55,8 +61,8 @@ class Conversation(Base):
     channel: Mapped[str] = Column(String(16), nullable=False, default="web")
     external_id: Mapped[str | None] = Column(String(64))
     token_hash: Mapped[str] = Column(String(64), nullable=False)
-    status: Mapped[str] = Column(String(16), nullable=False, default=Status.BOT.value)
-    priority: Mapped[str | None] = Column(String(16))
+    status: Mapped[Status] = Column(enum_column(Status), nullable=False, default=Status.BOT)
+    priority: Mapped[Priority | None] = Column(enum_column(Priority))
     skill: Mapped[str | None] = Column(String(32))
     reason: Mapped[str | None] = Column(String(64))
     summary: Mapped[str | None] = Column(Text)
@@ -98,8 +104,8 @@ class StatusChange(Base):
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
-    from_status: Mapped[str | None] = Column(String(16))
-    to_status: Mapped[str] = Column(String(16), nullable=False)
+    from_status: Mapped[Status | None] = Column(enum_column(Status))
+    to_status: Mapped[Status] = Column(enum_column(Status), nullable=False)
     actor: Mapped[str] = Column(String(80), nullable=False)
     reason: Mapped[str] = Column(String(200), nullable=False)
     at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

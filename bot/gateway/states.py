@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.errors import ApiError, conflict, not_found
 from bot.gateway.models import Agent, Conversation, Message, Status, StatusChange
 
-BOT, QUEUED, ASSIGNED, RESOLVED = (s.value for s in Status)
+BOT, QUEUED, ASSIGNED, RESOLVED = Status.BOT, Status.QUEUED, Status.ASSIGNED, Status.RESOLVED
 
 
 class BotSync(str, enum.Enum):
@@ -29,7 +29,7 @@ class BotSync(str, enum.Enum):
 
 
 # (from, to): the move's name, and what Rasa must then be told.
-MOVES: dict[tuple[str | None, str], tuple[str, BotSync | None]] = {
+MOVES: dict[tuple[Status | None, Status], tuple[str, BotSync | None]] = {
     (None, BOT): ("open", None),
     (BOT, QUEUED): ("escalate", BotSync.PAUSE),
     (RESOLVED, QUEUED): ("escalate", BotSync.PAUSE),
@@ -40,16 +40,17 @@ MOVES: dict[tuple[str | None, str], tuple[str, BotSync | None]] = {
 }
 
 
-def bot_sync(before: str, after: str) -> BotSync | None:
+def bot_sync(before: Status, after: Status) -> BotSync | None:
     """What Rasa must be told when a conversation went from `before` to `after` (nothing if it stayed)."""
     return None if before == after else MOVES[(before, after)][1]
 
 
 def _record(
-    session: Session, conv_id: str, before: str | None, after: str, actor: str, reason: str, now: datetime
+    session: Session, conv_id: str, before: Status | None, after: Status, actor: str, reason: str, now: datetime
 ) -> StatusChange:
     if (before, after) not in MOVES:
-        raise conflict("invalid_transition", f"A conversation that is {before} cannot become {after}.")
+        was = before.value if before else "new"
+        raise conflict("invalid_transition", f"A conversation that is {was} cannot become {after.value}.")
     change = StatusChange(
         conversation_id=conv_id, from_status=before, to_status=after, actor=actor, reason=reason[:200], at=now
     )
@@ -85,8 +86,8 @@ def transition(
     **fields: Any,
 ) -> StatusChange:
     """Moves `conv` to `to` if the state machine allows it, recording time, actor and reason."""
-    change = _record(session, conv.id, conv.status, to.value, actor, reason, now)
-    conv.status = to.value
+    change = _record(session, conv.id, Status(conv.status), to, actor, reason, now)
+    conv.status = to
     for name, value in fields.items():
         setattr(conv, name, value)
     if to == Status.QUEUED:
@@ -110,7 +111,9 @@ def claim(session: Session, conversation_id: str, agent: Agent, now: datetime) -
     if result.rowcount != 1:
         session.refresh(conv)
         owner = f" by {conv.assignee.display_name}" if conv.assignee else ""
-        raise ApiError(409, "not_claimable", f"The conversation is {conv.status}{owner}; it cannot be claimed.")
+        raise ApiError(
+            409, "not_claimable", f"The conversation is {Status(conv.status).value}{owner}; it cannot be claimed."
+        )
     session.refresh(conv)
     _record(session, conv.id, QUEUED, ASSIGNED, f"agent:{agent.username}", "claimed", now)
     return conv

@@ -40,7 +40,7 @@ def queue_key(c: Conversation) -> tuple[int, datetime]:
 
 
 def queue_position(s: Session, conv: Conversation) -> int:
-    queued = s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all()
+    queued = s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED)).all()
     ordered = sorted(queued, key=queue_key)
     return next((i + 1 for i, c in enumerate(ordered) if c.id == conv.id), len(ordered))
 
@@ -64,13 +64,11 @@ class Views:
         now = self.clock()
         with self.sessions() as s:
             waiting = sorted(
-                s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED.value)).all(),
+                s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED)).all(),
                 key=queue_key,
             )
             mine = s.scalars(
-                select(Conversation).where(
-                    Conversation.status == Status.ASSIGNED.value, Conversation.assignee_id == agent.id
-                )
+                select(Conversation).where(Conversation.status == Status.ASSIGNED, Conversation.assignee_id == agent.id)
             ).all()
             return {
                 "queue": [self._row(s, c, now) for c in waiting],
@@ -124,10 +122,10 @@ class Views:
     @staticmethod
     def metrics(s: Session, conv: Conversation) -> dict[str, float | None]:
         """Waiting time and first-response time of the latest escalation, derived from the records."""
-        queued = next((c for c in reversed(conv.changes) if c.to_status == Status.QUEUED.value), None)
+        queued = next((c for c in reversed(conv.changes) if c.to_status == Status.QUEUED), None)
         if queued is None:
             return {"waiting_seconds": None, "first_response_seconds": None}
-        claimed = next((c for c in conv.changes if c.id > queued.id and c.to_status == Status.ASSIGNED.value), None)
+        claimed = next((c for c in conv.changes if c.id > queued.id and c.to_status == Status.ASSIGNED), None)
         first_reply = s.scalars(
             select(Message.created_at)
             .where(Message.conversation_id == conv.id, Message.author == "agent", Message.created_at >= queued.at)
