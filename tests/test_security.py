@@ -390,7 +390,7 @@ async def test_recovery_waits_for_rasa_and_keeps_the_order(stack: Stack, tmp_pat
     async with running_gateway(config) as gw:
         c = await open_conversation(gw)
         for text in ("one", "two"):
-            gw.app.ctx.desk._store(c.id, text, {}, None, False)  # stored, then the gateway "died"
+            gw.app.ctx.desk.turns.store(c.id, text, {}, None, False)  # stored, then the gateway "died"
     async with (
         fake_rasa(ready_after=2.0) as (rasa_url, received),
         running_gateway(gateway_config(config.database_url, stack, rasa_url=rasa_url)) as gw,

@@ -112,7 +112,7 @@ def create_app(
     @app.after_server_start
     async def finish_pending(app: Sanic, _loop: object) -> None:
         # Messages a stopped gateway left unanswered; in the background so the server is ready at once.
-        app.ctx.recovery = asyncio.get_running_loop().create_task(app.ctx.desk.recover())
+        app.ctx.recovery = asyncio.get_running_loop().create_task(app.ctx.desk.turns.recover())
 
     @app.get("/static/<name:str>")
     async def static(request: Request, name: str) -> HTTPResponse:

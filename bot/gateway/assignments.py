@@ -62,7 +62,9 @@ class Assignments:
 
     async def hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:
         """Gives the conversation back to the bot, which resumes knowing what the agent did."""
-        async with self.desk.locks.hold(conv_id):  # the customer's next message reaches the bot after the hand-back
+        async with self.desk.turns.locks.hold(
+            conv_id
+        ):  # the customer's next message reaches the bot after the hand-back
             return await self._hand_back(conv_id, agent, note)
 
     async def _hand_back(self, conv_id: str, agent: Agent, note: str) -> dict[str, Any]:

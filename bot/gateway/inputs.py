@@ -9,10 +9,15 @@ button of the bot's latest turn, so the transcript shows what was really pressed
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from bot.errors import bad_request
+from bot.gateway.models import Conversation, Message
 
 Buttons = list[dict[str, str]]
 _LEADING = re.compile(r"^[\s/]+")  # Rasa strips whitespace, then reads a leading "/" as intent syntax
@@ -42,3 +47,26 @@ def neutralise(text: str) -> str:
     if not text.lstrip().startswith("/"):
         return text
     return _LEADING.sub("", text) or "?"
+
+
+def offered_buttons(s: Session, conv: Conversation, latest: bool = False) -> list[dict[str, str]]:
+    """The buttons the bot offered in the conversation, newest first; `latest`: since the customer last wrote."""
+    since = 0
+    if latest:
+        since = (
+            s.scalar(
+                select(func.max(Message.seq)).where(Message.conversation_id == conv.id, Message.author == "customer")
+            )
+            or 0
+        )
+    rows = s.scalars(
+        select(Message.buttons_json)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.author == "bot",
+            Message.seq > since,
+            Message.buttons_json.is_not(None),
+        )
+        .order_by(Message.seq.desc())
+    )
+    return [b for raw in rows for b in json.loads(raw)]

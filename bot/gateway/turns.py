@@ -1,0 +1,224 @@
+"""A customer's turn: stored with a pending-turn row, then sent to the bot in order, answered or escalated.
+
+Turns of one conversation are taken one at a time, oldest first, whoever received them; a turn
+goes on if the customer's connection drops, and a gateway that starts finishes what a stopped
+one left (docs/architecture.md, "Conversation states").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.gateway import escalation, states
+from bot.gateway.inputs import CustomerInput, offered_buttons, read_input
+from bot.gateway.models import Message, PendingTurn, Status
+from bot.gateway.ordering import ConversationLocks
+from bot.gateway.rasa import BotReply, RasaUnavailable
+from bot.gateway.states import BotSync
+from bot.gateway.views import message_view
+
+if TYPE_CHECKING:
+    from bot.gateway.desk import Desk
+
+log = logging.getLogger(__name__)
+
+
+def _done(s: Session, turn_id: int) -> None:
+    """Removes a pending turn in the transaction that stores its outcome."""
+    turn = s.get(PendingTurn, turn_id)
+    if turn is not None:
+        s.delete(turn)
+
+
+class Turns:
+    """The relay between customers and the bot, for one gateway process."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.sessions = desk.sessions
+        self.clock = desk.clock
+        self.hub = desk.hub
+        self.rasa = desk.rasa
+        self.anger = desk.anger
+        self.locks = ConversationLocks()
+        self._running: set[asyncio.Task[Any]] = set()  # strong references to turns and syncs in flight
+
+    async def customer_message(
+        self,
+        conv_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        label: str | None = None,
+        vouched: bool = False,
+    ) -> dict[str, Any]:
+        """Stores the message and its pending turn first (nothing is lost), then answers turns in order.
+
+        `label` is the title of a pressed button. `vouched`: the channel itself resolved `text` (a
+        Telegram command, or an inline button it matched to an offered one), so it goes to the bot as is.
+        """
+        turn_id, channel, posted = self.store(conv_id, text, metadata or {}, label, vouched)
+        # Tasks start in creation order, and each takes its place in the conversation's queue first,
+        # so turns are answered in the order they were stored. Shielded: a customer who disconnects
+        # does not cancel the turn, whose answer is stored and pushed anyway.
+        task = asyncio.get_running_loop().create_task(self._turns_until(conv_id, turn_id, (channel, posted)))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return await asyncio.shield(task)
+
+    def store(
+        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, vouched: bool
+    ) -> tuple[int, str, dict[str, Any]]:
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            if vouched:
+                said = CustomerInput(text, label or text)
+            else:
+                said = read_input(text, label, offered_buttons(s, conv), offered_buttons(s, conv, latest=True))
+            msg = states.append(s, conv, "customer", said.shown, self.clock())
+            turn = PendingTurn(
+                conversation_id=conv_id, text=said.for_bot, metadata_json=json.dumps(metadata), created_at=self.clock()
+            )
+            s.add(turn)
+            s.flush()
+            return turn.id, conv.channel, message_view(msg)
+
+    async def _turns_until(
+        self, conv_id: str, turn_id: int, echo: tuple[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer."""
+        async with self.locks.hold(conv_id):
+            if echo is not None:
+                await self.hub.publish(conv_id, echo[0], [echo[1]], echo_customer=True)
+            with self.sessions() as s:
+                ids = s.scalars(
+                    select(PendingTurn.id)
+                    .where(PendingTurn.conversation_id == conv_id, PendingTurn.id <= turn_id)
+                    .order_by(PendingTurn.id)
+                ).all()
+            result: dict[str, Any] = {"messages": [], "status": self._status(conv_id)}
+            for pending in ids:
+                result = await self._take_turn(conv_id, pending)
+            return result
+
+    def _status(self, conv_id: str) -> Status:
+        with self.sessions() as s:
+            return Status(states.load(s, conv_id).status)
+
+    async def recover(self, wait_for_bot: float = 180.0) -> int:
+        """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""
+        with self.sessions() as s:
+            last = s.execute(
+                select(PendingTurn.conversation_id, func.max(PendingTurn.id))
+                .group_by(PendingTurn.conversation_id)
+                .order_by(func.min(PendingTurn.id))
+            ).all()
+        if not last:
+            return 0
+        if not await self.rasa.wait_ready(wait_for_bot):
+            log.warning("rasa not ready after %.0f s; pending turns go to agents", wait_for_bot)
+        for conv_id, turn_id in last:
+            await self._turns_until(conv_id, turn_id)
+        log.info("finished the pending turns of %d conversation(s) left by a previous run", len(last))
+        return len(last)
+
+    async def _take_turn(self, conv_id: str, turn_id: int) -> dict[str, Any]:
+        """Sends one pending turn to the bot, or tells the customer to wait when a person has the conversation."""
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            turn = s.get(PendingTurn, turn_id)
+            if turn is None:  # already taken (the start-up recovery), its answer published
+                return {"messages": [], "status": conv.status}
+            channel, text = conv.channel, turn.text
+            reopened = conv.status == Status.RESOLVED
+            if reopened:
+                states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())
+            if conv.status != Status.BOT:
+                s.delete(turn)
+            status, customer_id = conv.status, conv.customer_id
+            meta = {**json.loads(turn.metadata_json), **({"customer_id": customer_id} if customer_id else {})}
+            recent = list(
+                s.scalars(
+                    select(Message.text)
+                    .where(Message.conversation_id == conv_id, Message.author == "customer")
+                    .order_by(Message.seq.desc())
+                    .limit(3)
+                )
+            )[::-1]
+        if status != Status.BOT:
+            return await self._while_waiting(conv_id, channel, status)
+        if reopened:
+            await self.desk.sync_bot(conv_id, BotSync.RESUME)
+        try:
+            reply = await self.rasa.send(conv_id, text, meta)
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable for %s: %s", conv_id, exc)
+            return await self._bot_down(conv_id, channel, turn_id)
+        if not reply.messages and reply.handoff is None:
+            # Rasa swallows a failed custom action (e.g. the action server is down) and says nothing.
+            log.warning("rasa gave no answer for %s; treating the bot as down", conv_id)
+            return await self._bot_down(conv_id, channel, turn_id)
+        return await self._bot_answered(conv_id, channel, reply, recent, turn_id)
+
+    async def _bot_answered(
+        self, conv_id: str, channel: str, reply: BotReply, recent: list[str], turn_id: int
+    ) -> dict[str, Any]:
+        now = self.clock()
+        assessment = self.anger.assess(recent)
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            _done(s, turn_id)
+            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            if reply.verified_customer_id:
+                conv.customer_id = reply.verified_customer_id
+            decided = escalation.decide(reply, assessment, recent)
+            if decided is not None:
+                actor, handoff = decided
+                conv.order_number = handoff.order_number or conv.order_number
+                out += escalation.escalate(s, conv, actor, handoff, now, self.desk.online(s))
+            s.flush()
+            views = [message_view(m) for m in out]
+            status = conv.status
+        if reply.verified_customer_id:
+            event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
+            await self.hub.to_customer(conv_id, channel, event)
+        await self.hub.publish(conv_id, channel, views, status=status)
+        await self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
+        return {"messages": views, "status": status}
+
+    async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
+        """Rasa or the action server failed: the message is kept and a person takes over."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            _done(s, turn_id)
+            out = [
+                states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
+                *escalation.escalate(s, conv, "gateway", escalation.BOT_DOWN, now, self.desk.online(s)),
+            ]
+            s.flush()
+            views, status = [message_view(m) for m in out], conv.status
+        await self.hub.publish(conv_id, channel, views, status=status)
+        # Rasa just failed: tell it in the background, so the customer's answer does not wait on it.
+        task = asyncio.get_running_loop().create_task(
+            self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
+        )
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return {"messages": views, "status": status}
+
+    async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
+        if status != Status.QUEUED:
+            return {"messages": [], "status": status}
+        with self.sessions.begin() as s:
+            conv = states.load(s, conv_id, lock=True)
+            note = states.append(s, conv, "system", escalation.waiting_text(s, conv, self.desk.online(s)), self.clock())
+            s.flush()
+            view = message_view(note)
+        await self.hub.publish(conv_id, channel, [view], status=status)
+        return {"messages": [view], "status": status}
