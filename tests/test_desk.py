@@ -89,11 +89,11 @@ def test_every_move_has_its_bot_sync() -> None:
 
 async def test_a_whole_conversation_records_each_move_once(desk: Desk) -> None:
     conv_id, _ = desk.open("web")
-    assert (await desk.customer_message(conv_id, "hi"))["status"] == "bot"
+    assert (await desk.turns.customer_message(conv_id, "hi"))["status"] == "bot"
     bot(desk).next = BotReply(
         messages=[{"text": "A person will help.", "buttons": []}], handoff=Handoff.for_reason("customer_request")
     )
-    assert (await desk.customer_message(conv_id, "a person please"))["status"] == "queued"
+    assert (await desk.turns.customer_message(conv_id, "a person please"))["status"] == "queued"
     alice = agent(desk)
     await Assignments(desk).claim(conv_id, alice)
     await Assignments(desk).hand_back(conv_id, alice, "sorted")
@@ -104,12 +104,12 @@ async def test_a_whole_conversation_records_each_move_once(desk: Desk) -> None:
 async def test_a_message_after_resolution_reopens_and_resumes_the_bot(desk: Desk) -> None:
     conv_id, _ = desk.open("web")
     bot(desk).next = BotReply(handoff=Handoff.for_reason("customer_request"))
-    await desk.customer_message(conv_id, "a person please")
+    await desk.turns.customer_message(conv_id, "a person please")
     alice = agent(desk)
     await Assignments(desk).claim(conv_id, alice)
     await Assignments(desk).resolve(conv_id, alice)
     bot(desk).next = BotReply(messages=[{"text": "Hello again!", "buttons": []}])
-    reply = await desk.customer_message(conv_id, "one more thing")
+    reply = await desk.turns.customer_message(conv_id, "one more thing")
     assert reply["status"] == "bot" and reply["messages"][0]["text"] == "Hello again!"
     assert bot(desk).calls[-2:] == [("resume", conv_id), ("send", "one more thing")]
     assert history(desk, conv_id)[-1] == ("resolved", "bot")
@@ -118,7 +118,7 @@ async def test_a_message_after_resolution_reopens_and_resumes_the_bot(desk: Desk
 async def test_a_failing_bot_escalates_and_keeps_the_message(desk: Desk) -> None:
     conv_id, _ = desk.open("web")
     bot(desk).next = RasaUnavailable("down")
-    reply = await desk.customer_message(conv_id, "where is my order")
+    reply = await desk.turns.customer_message(conv_id, "where is my order")
     assert reply["status"] == "queued"
     transcript = desk.views.transcript(conv_id)["messages"]
     assert [m["author"] for m in transcript] == ["customer", "system", "system"]

@@ -34,7 +34,7 @@ async def open_conversation(request: Request) -> HTTPResponse:
 async def post_message(request: Request, conv_id: str) -> HTTPResponse:
     desk(request).authorize(conv_id, bearer(request))
     body = parse_body(MessageIn, json_body(request))
-    return json(await desk(request).customer_message(conv_id, body.text, label=body.label))
+    return json(await desk(request).turns.customer_message(conv_id, body.text, label=body.label))
 
 
 @customer_api.get("/api/conversations/<conv_id>/messages")

@@ -12,7 +12,6 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,17 +78,6 @@ class Desk:
             conv = states.load(s, conv_id)
             if not hmac.compare_digest(conv.token_hash, auth.token_hash(token)):
                 raise ApiError(403, "forbidden", "This token does not open this conversation.")
-
-    async def customer_message(
-        self,
-        conv_id: str,
-        text: str,
-        metadata: dict[str, Any] | None = None,
-        label: str | None = None,
-        vouched: bool = False,
-    ) -> dict[str, Any]:
-        """A customer's message: stored at once, answered in order (see turns.py)."""
-        return await self.turns.customer_message(conv_id, text, metadata, label, vouched)
 
     def offered(self, conv_id: str) -> list[dict[str, str]]:
         """The buttons the bot offered in the conversation, newest first."""

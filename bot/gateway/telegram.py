@@ -124,14 +124,16 @@ class TelegramChannel:
         conv_id = self.chats.conversation(chat.id, user.id if user else None)
         meta = {"telegram_user_id": user.id} if user else {}
         if command_shown is not None:
-            await self.desk.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
+            await self.desk.turns.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
             return
         # A pressed button counts if the bot offered it in this conversation; a forged one is typed text.
         pressed = next((b for b in self.desk.offered(conv_id) if button and callback_data(b["payload"]) == text), None)
         if pressed is None:
-            await self.desk.customer_message(conv_id, text, meta)
+            await self.desk.turns.customer_message(conv_id, text, meta)
         else:
-            await self.desk.customer_message(conv_id, pressed["payload"], meta, label=pressed["title"], vouched=True)
+            await self.desk.turns.customer_message(
+                conv_id, pressed["payload"], meta, label=pressed["title"], vouched=True
+            )
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/start`: greets through the bot."""
@@ -147,7 +149,7 @@ class TelegramChannel:
         if chat is None:
             return
         conv_id = self.chats.conversation(chat.id, user.id if user else None, fresh=True)
-        await self.desk.customer_message(conv_id, "hello", label="/restart", vouched=True)
+        await self.desk.turns.customer_message(conv_id, "hello", label="/restart", vouched=True)
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/forget`: revokes this Telegram account's link to a customer."""
