@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.gateway import states
 from bot.gateway.models import ChannelChat
-from bot.gateway.telegram import callback_data, split_text
+from bot.gateway.telegram_text import callback_data, split_text
 from tests.conftest import SEEDED_AT, Gateway, database_url, gateway_config, running_gateway
 from tests.fake_telegram import FakeBotApi
 from tests.servers import free_port, serve

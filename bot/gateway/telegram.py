@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -25,13 +24,10 @@ from telegram.ext import (
 from bot.errors import ApiError, json_body
 from bot.gateway.chats import Chats
 from bot.gateway.desk import Desk
+from bot.gateway.telegram_text import NOT_TEXT, RATINGS, callback_data, keyboard, rating_keyboard, split_text
 from bot.tokens import same_secret
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4096
-RATINGS = {f"/rate {n}" for n in range(1, 6)}
-CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
-NOT_TEXT = "Sorry, I can only read text here. Please describe it in words, or ask for a person with /human."
 WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -41,31 +37,6 @@ class TelegramSettings:
     webhook_url: str | None = None
     secret: str | None = None
     base_url: str | None = None  # tests point this at a fake Bot API on loopback
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cuts a long reply into Telegram-sized parts, at line breaks or spaces where possible."""
-    parts = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    return [*parts, text] if text else parts
-
-
-def callback_data(payload: str) -> str:
-    """The button's payload, or a short digest of it when the payload is over Telegram's 64 bytes.
-
-    A pressed digest is matched against the buttons the bot offered in the conversation (stored
-    with its messages), so it survives restarts and needs no table of its own.
-    """
-    if len(payload.encode()) <= CALLBACK_LIMIT:
-        return payload
-    return "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 class TelegramChannel:
@@ -227,19 +198,13 @@ class TelegramChannel:
             self.chats.link(conv_id, str(event["customer_id"]))
             return
         if event["type"] == "rating_request":
-            buttons = [[InlineKeyboardButton(f"{n} ★", callback_data=f"/rate {n}") for n in range(1, 6)]]
-            await self._send(conv_id, chat_id, "Please rate this conversation:", InlineKeyboardMarkup(buttons))
+            await self._send(conv_id, chat_id, "Please rate this conversation:", rating_keyboard())
             return
         if event["type"] != "message" or event["message"]["author"] == "customer":
             return
         m = event["message"]
         text = f"{m['agent']}: {m['text']}" if m["author"] == "agent" and m.get("agent") else m["text"]
-        markup = None
-        if m.get("buttons"):
-            rows = []
-            for b in m["buttons"]:
-                rows.append([InlineKeyboardButton(b["title"], callback_data=callback_data(b["payload"]))])
-            markup = InlineKeyboardMarkup(rows)
+        markup = keyboard(m["buttons"]) if m.get("buttons") else None
         parts = split_text(text)
         for i, part in enumerate(parts):
             await self._send(conv_id, chat_id, part, markup if i == len(parts) - 1 else None)
