@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Extra, StrictInt, StrictStr, validator
+from typing import TYPE_CHECKING, TypeAlias
+
+from pydantic import BaseModel, Extra, StrictStr, conint, constr, validator
 
 MAX_TEXT = 4000
+MAX_LABEL = 200
+
+if TYPE_CHECKING:  # mypy reads constrained types as their base type
+    Label: TypeAlias = str
+    Note: TypeAlias = str
+    Comment: TypeAlias = str
+    Credential: TypeAlias = str
+    Rating: TypeAlias = int
+else:
+    Label = constr(strict=True, min_length=1, max_length=MAX_LABEL)
+    Note = constr(strict=True, max_length=500, strip_whitespace=True)
+    Comment = constr(strict=True, max_length=1000)
+    Credential = constr(strict=True, max_length=200)
+    Rating = conint(strict=True, ge=1, le=5)
 
 
 class _Strict(BaseModel):
@@ -20,48 +36,21 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-MAX_LABEL = 200
-
-
 class MessageIn(_Strict):
     text: StrictStr
-    label: StrictStr | None = None  # the title of a button the bot offered, shown in the transcript
+    label: Label | None = None  # the title of a button the bot offered, shown in the transcript
 
     _check = validator("text", allow_reuse=True)(_text)
 
-    @validator("label")
-    def _short_label(cls, value: str | None) -> str | None:
-        if value is not None and not 0 < len(value) <= MAX_LABEL:
-            raise ValueError(f"must be 1 to {MAX_LABEL} characters")
-        return value
-
 
 class RatingIn(_Strict):
-    rating: StrictInt
-    comment: StrictStr = ""
-
-    @validator("rating")
-    def _range(cls, value: int) -> int:
-        if not 1 <= value <= 5:
-            raise ValueError("must be from 1 to 5")
-        return value
-
-    @validator("comment")
-    def _short(cls, value: str) -> str:
-        if len(value) > 1000:
-            raise ValueError("must be at most 1000 characters")
-        return value
+    rating: Rating
+    comment: Comment = ""
 
 
 class LoginIn(_Strict):
-    username: StrictStr
-    password: StrictStr
-
-    @validator("username", "password")
-    def _bounded(cls, value: str) -> str:
-        if len(value) > 200:
-            raise ValueError("must be at most 200 characters")
-        return value
+    username: Credential
+    password: Credential
 
 
 class AgentMessageIn(_Strict):
@@ -71,10 +60,4 @@ class AgentMessageIn(_Strict):
 
 
 class HandBackIn(_Strict):
-    note: StrictStr = ""
-
-    @validator("note")
-    def _short(cls, value: str) -> str:
-        if len(value) > 500:
-            raise ValueError("must be at most 500 characters")
-        return value.strip()
+    note: Note = ""
