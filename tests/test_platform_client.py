@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.platform.policy import MAX_FAILED_VERIFICATIONS
-from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
+from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable, client_from_env
+from bot.settings import DEMO_PLATFORM_KEY
 from tests.conftest import API_KEY, Platform
 
 
@@ -117,3 +118,11 @@ async def test_verify_answers(raw: bytes, expected: tuple[int, int | None] | Non
             with pytest.raises(PlatformRejected) as err:
                 await client.verify("80000001", email="a@b.c")
             assert (err.value.status, err.value.retry_after) == expected
+
+
+def test_demo_mode_gives_the_actions_the_demo_key_whatever_its_spelling() -> None:
+    """DEMO_MODE=true once made the actions send an empty key (two copies of the demo key had drifted)."""
+    for spelling in ("1", "true", "yes"):
+        assert client_from_env({"DEMO_MODE": spelling}).api_key == DEMO_PLATFORM_KEY
+    assert client_from_env({}).api_key == ""
+    assert client_from_env({"DEMO_MODE": "true", "PLATFORM_API_KEY": "real"}).api_key == "real"
