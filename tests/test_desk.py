@@ -14,9 +14,10 @@ from bot.db import make_engine, make_sessionmaker
 from bot.errors import ApiError
 from bot.gateway import states
 from bot.gateway.assignments import Assignments
+from bot.gateway.chats import Chats
 from bot.gateway.desk import Desk
 from bot.gateway.hub import Hub
-from bot.gateway.models import Agent, Base, StatusChange
+from bot.gateway.models import Agent, Base, StatusChange, TelegramLink
 from bot.gateway.rasa import BotReply, RasaUnavailable
 from bot.gateway.states import BotSync
 from tests.conftest import SEEDED_AT
@@ -98,7 +99,29 @@ async def test_a_whole_conversation_records_each_move_once(desk: Desk) -> None:
     await Assignments(desk).claim(conv_id, alice)
     await Assignments(desk).hand_back(conv_id, alice, "sorted")
     assert history(desk, conv_id) == [(None, "bot"), ("bot", "queued"), ("queued", "assigned"), ("assigned", "bot")]
-    assert bot(desk).calls == [("send", "hi"), ("send", "a person please"), ("pause", conv_id), ("hand_back", "sorted")]
+    # The bot paused itself when it handed off (its action's ConversationPaused); the gateway adds nothing.
+    assert bot(desk).calls == [("send", "hi"), ("send", "a person please"), ("hand_back", "sorted")]
+
+
+async def test_an_escalation_by_the_gateway_pauses_the_bot(desk: Desk) -> None:
+    conv_id, _ = desk.open("web")
+    bot(desk).next = BotReply(messages=[{"text": "Sorry?", "buttons": []}], misses=2)
+    assert (await desk.turns.customer_message(conv_id, "blorp"))["status"] == "queued"
+    assert bot(desk).calls == [("send", "blorp"), ("pause", conv_id)]
+    assert history(desk, conv_id)[-1] == ("bot", "queued")
+
+
+def test_only_a_private_chat_links_the_account(desk: Desk) -> None:
+    """In a group, whoever verified is not known to be the account that opened the conversation."""
+    chats = Chats(desk)
+    private = chats.conversation(chat_id=501, user_id=501)
+    group = chats.conversation(chat_id=-900, user_id=502)
+    chats.link(private, "1")
+    chats.link(group, "2")
+    with desk.sessions() as s:
+        links = {(row.telegram_user_id, row.customer_id) for row in s.scalars(select(TelegramLink))}
+    assert links == {("501", "1")}
+    assert chats.conversation(chat_id=501, user_id=501) == private and chats.chat_of(group) == -900
 
 
 async def test_a_message_after_resolution_reopens_and_resumes_the_bot(desk: Desk) -> None:

@@ -22,7 +22,7 @@ from bot.gateway.api_customer import customer_api
 from bot.gateway.assignments import Assignments
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
-from bot.gateway.hub import Hub
+from bot.gateway.hub import Hub, LiveEvents
 from bot.gateway.logins import Logins
 from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
@@ -67,7 +67,7 @@ class OrderDetails:
 
 
 def create_app(
-    config: GatewayConfig, clock: Callable[[], datetime] = utcnow, name: str = "gateway", hub: Hub | None = None
+    config: GatewayConfig, clock: Callable[[], datetime] = utcnow, name: str = "gateway", hub: LiveEvents | None = None
 ) -> Sanic:
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"

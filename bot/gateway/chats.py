@@ -56,10 +56,14 @@ class Chats:
             return int(row.chat_id) if row is not None and row.channel == self.channel else None
 
     def link(self, conv_id: str, customer_id: str) -> None:
-        """Remembers that the account writing in this conversation proved to be `customer_id`."""
+        """Remembers that the account writing in this private chat proved to be `customer_id`.
+
+        Only a private chat (its id is the account's) is linked: in a group, whoever verified is
+        not known to be the account that opened the conversation.
+        """
         with self.desk.sessions.begin() as s:
             row = s.scalars(select(ChannelChat).where(ChannelChat.conversation_id == conv_id)).first()
-            if row is None or row.user_id is None or _link(s, int(row.user_id)):
+            if row is None or row.user_id is None or row.user_id != row.chat_id or _link(s, int(row.user_id)):
                 return
             s.add(TelegramLink(telegram_user_id=row.user_id, customer_id=customer_id, linked_at=self.desk.clock()))
 
@@ -88,9 +92,14 @@ class Chats:
             for conv in rows:
                 chat = str(conv.external_id).split(":")[0]
                 if chat.lstrip("-").isdigit():
+                    user = None if chat.startswith("-") else chat  # a private chat's id is its account's
                     s.add(
                         ChannelChat(
-                            channel=self.channel, chat_id=chat, conversation_id=conv.id, opened_at=conv.created_at
+                            channel=self.channel,
+                            chat_id=chat,
+                            user_id=user,
+                            conversation_id=conv.id,
+                            opened_at=conv.created_at,
                         )
                     )
             return len(rows)

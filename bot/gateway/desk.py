@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 class Desk:
-    """All conversation logic of the gateway; channels and HTTP handlers only translate to and from it."""
+    """The parts every concern of the gateway shares, and the conversation operations that are not turns or moves."""
 
     def __init__(
         self,
@@ -101,7 +101,7 @@ class Desk:
             elif sync is BotSync.HAND_BACK:
                 return await self.rasa.hand_back(conv_id, note)
         except RasaUnavailable:
-            log.warning("could not %s the bot for %s", sync, conv_id)
+            log.warning("could not %s the bot for %s", sync.value if sync else "reach", conv_id)
         return BotReply()
 
     def note(self, conv_id: str, text: str) -> None:

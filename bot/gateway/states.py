@@ -42,7 +42,7 @@ MOVES: dict[tuple[Status | None, Status], tuple[str, BotSync | None]] = {
 
 def bot_sync(before: Status, after: Status) -> BotSync | None:
     """What Rasa must be told when a conversation went from `before` to `after` (nothing if it stayed)."""
-    return None if before == after else MOVES[(before, after)][1]
+    return None if before == after else MOVES.get((before, after), ("", None))[1]
 
 
 def _record(

@@ -188,7 +188,8 @@ class Turns:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
         await self.hub.publish(conv_id, channel, views, status=status)
-        await self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
+        if decided is not None and decided[0] == "gateway":  # the bot pauses itself when it hands off (contract)
+            await self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, status))
         return {"messages": views, "status": status}
 
     async def _bot_down(self, conv_id: str, channel: str, turn_id: int) -> dict[str, Any]:
@@ -203,13 +204,9 @@ class Turns:
             ]
             s.flush()
             views, status = [message_view(m) for m in out], conv.status
+        # Rasa just failed, so it is not told: the gateway sends it nothing while people have the
+        # conversation, and the hand-back resumes it.
         await self.hub.publish(conv_id, channel, views, status=status)
-        # Rasa just failed: tell it in the background, so the customer's answer does not wait on it.
-        task = asyncio.get_running_loop().create_task(
-            self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, Status(status)))
-        )
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
         return {"messages": views, "status": status}
 
     async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Read models of the gateway: transcripts, the agents' queue, a conversation's detail and metrics.
 
-Reads only; every change goes through the desk and `states.py`.
+Reads only; every change goes through `states.py`.
 """
 
 from __future__ import annotations
