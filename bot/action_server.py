@@ -7,7 +7,6 @@ but /health that lacks ACTION_SERVER_TOKEN, which Rasa sends from endpoints.yml 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.errors import bad_request, install_error_handlers, json_body
-from bot.settings import DEMO_ACTION_TOKEN, ConfigError, port, secret
+from bot.settings import DEMO_ACTION_TOKEN, port, secret, startup
 from bot.tokens import same_secret
 
 
@@ -72,11 +71,8 @@ def create_app(config: ActionServerConfig, package: str = "actions") -> Sanic:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        config = ActionServerConfig.from_env()
-    except ConfigError as exc:
-        print(f"action server: {exc}", file=sys.stderr)
+    config = startup("action server", ActionServerConfig.from_env)
+    if config is None:
         return 2
     create_app(config).run(host=config.host, port=config.port, access_log=False, motd=False)
     return 0

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _member(kind: type[E], value: Any, default: E) -> E:
+    """The member with this value; `default` for anything else (what the gateway reads is never trusted)."""
+    try:
+        return kind(value)
+    except ValueError:
+        return default
 
 
 class Priority(str, enum.Enum):
@@ -26,10 +36,7 @@ class Priority(str, enum.Enum):
 
     @classmethod
     def read(cls, value: Any) -> Priority:
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.NORMAL
+        return _member(cls, value, cls.NORMAL)
 
 
 class Skill(str, enum.Enum):
@@ -43,10 +50,7 @@ class Skill(str, enum.Enum):
 
     @classmethod
     def read(cls, value: Any) -> Skill:
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.GENERAL
+        return _member(cls, value, cls.GENERAL)
 
 
 @dataclass(frozen=True)

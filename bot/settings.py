@@ -6,11 +6,17 @@ here, outside the platform stub, so a deployment without `bot/platform` still st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 DEMO_PLATFORM_KEY = "demo-platform-key"
 DEMO_RASA_TOKEN = "demo-rasa-token"
 DEMO_ACTION_TOKEN = "demo-action-token"
+
+
+Config = TypeVar("Config")
 
 
 class ConfigError(RuntimeError):
@@ -39,3 +45,13 @@ def port(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"{name} must be a port number (1 to 65535).")
     return int(raw)
+
+
+def startup(service: str, load: Callable[[], Config]) -> Config | None:
+    """Sets up logging and reads the service's settings; None, after saying why on stderr, if they are wrong."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        return load()
+    except ConfigError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import sys
 
@@ -14,7 +13,7 @@ from bot.gateway.app import create_app
 from bot.gateway.config import GatewayConfig
 from bot.gateway.logins import ensure_agent
 from bot.gateway.models import Base
-from bot.settings import ConfigError
+from bot.settings import startup
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,11 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--name", help="display name (default: the username)")
     add.add_argument("--skills", default="general", help="comma-separated, e.g. refunds,logistics")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        config = GatewayConfig.from_env()
-    except ConfigError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    config = startup("gateway", GatewayConfig.from_env)
+    if config is None:
         return 2
     if args.command == "add-agent":
         password = os.environ.get("AGENT_PASSWORD") or getpass.getpass(f"password for {args.username}: ")

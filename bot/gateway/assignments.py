@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.errors import conflict
 from bot.gateway import states
 from bot.gateway.desk import Desk
+from bot.gateway.hub import publish
 from bot.gateway.models import Agent, Conversation, Status
 from bot.gateway.views import message_view
 
@@ -26,7 +27,7 @@ class Assignments:
             note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self.desk.hub.publish(conv_id, channel, [view], status=Status.ASSIGNED)
+        await publish(self.desk.hub, conv_id, channel, [view], status=Status.ASSIGNED)
         return self.desk.views.detail(conv_id)
 
     def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
@@ -43,7 +44,7 @@ class Assignments:
             s.flush()
             msg.agent = s.get(Agent, agent.id)
             channel, view = conv.channel, message_view(msg)
-        await self.desk.hub.publish(conv_id, channel, [view])
+        await publish(self.desk.hub, conv_id, channel, [view])
         return view
 
     async def resolve(self, conv_id: str, agent: Agent) -> dict[str, Any]:
@@ -56,7 +57,7 @@ class Assignments:
             )
             s.flush()
             channel, view = conv.channel, message_view(note)
-        await self.desk.hub.publish(conv_id, channel, [view], status=Status.RESOLVED)
+        await publish(self.desk.hub, conv_id, channel, [view], status=Status.RESOLVED)
         await self.desk.hub.to_customer(conv_id, channel, {"type": "rating_request", "conversation_id": conv_id})
         return self.desk.views.detail(conv_id)
 
@@ -82,5 +83,5 @@ class Assignments:
             out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
             s.flush()
             views += [message_view(m) for m in out]
-        await self.desk.hub.publish(conv_id, channel, views, status=Status.BOT)
+        await publish(self.desk.hub, conv_id, channel, views, status=Status.BOT)
         return self.desk.views.detail(conv_id)

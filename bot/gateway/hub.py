@@ -19,15 +19,6 @@ Listener = Callable[[str, dict[str, Any]], Awaitable[None]]
 class LiveEvents(Protocol):
     """Who receives a conversation's events, and who is online."""
 
-    async def publish(
-        self,
-        conv_id: str,
-        channel: str,
-        views: list[dict[str, Any]],
-        status: str | None = None,
-        echo_customer: bool = False,
-    ) -> None: ...
-
     async def to_customer(self, conversation_id: str, channel: str, event: dict[str, Any]) -> None: ...
 
     async def to_agents(self, event: dict[str, Any]) -> None: ...
@@ -43,6 +34,30 @@ class LiveEvents(Protocol):
     def add_channel(self, channel: str, listener: Listener) -> None: ...
 
     def agents_connected(self) -> int: ...
+
+
+async def publish(
+    live: LiveEvents,
+    conv_id: str,
+    channel: str,
+    views: list[dict[str, Any]],
+    status: str | None = None,
+    echo_customer: bool = False,
+) -> None:
+    """New messages and a status change of a conversation, to its customer (channel) and to agents.
+
+    The routing rule lives here, once, for any LiveEvents: the customer's own messages go back to
+    their widget only with `echo_customer` (other tabs).
+    """
+    for view in views:
+        event = {"type": "message", "conversation_id": conv_id, "message": view}
+        if view["author"] != "customer" or echo_customer:
+            await live.to_customer(conv_id, channel, event)
+        await live.to_agents(event)
+    if status is not None:
+        event = {"type": "status", "conversation_id": conv_id, "status": status}
+        await live.to_customer(conv_id, channel, event)
+        await live.to_agents(event)
 
 
 class Hub:
@@ -93,28 +108,6 @@ class Hub:
             sockets.discard(ws)
             if not sockets:
                 del self.customers[conversation_id]
-
-    async def publish(
-        self,
-        conv_id: str,
-        channel: str,
-        views: list[dict[str, Any]],
-        status: str | None = None,
-        echo_customer: bool = False,
-    ) -> None:
-        """New messages and a status change of a conversation, to its customer (channel) and to agents.
-
-        The customer's own messages go back to their widget only with `echo_customer` (other tabs).
-        """
-        for view in views:
-            event = {"type": "message", "conversation_id": conv_id, "message": view}
-            if view["author"] != "customer" or echo_customer:
-                await self.to_customer(conv_id, channel, event)
-            await self.to_agents(event)
-        if status is not None:
-            event = {"type": "status", "conversation_id": conv_id, "status": status}
-            await self.to_customer(conv_id, channel, event)
-            await self.to_agents(event)
 
     async def to_agents(self, event: dict[str, Any]) -> None:
         await self._send(self.agents, event)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.gateway import escalation, states
+from bot.gateway.hub import publish
 from bot.gateway.inputs import CustomerInput, offered_buttons, read_input
 from bot.gateway.models import Message, PendingTurn, Status
 from bot.gateway.ordering import ConversationLocks
@@ -94,7 +95,7 @@ class Turns:
         """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer."""
         async with self.locks.hold(conv_id):
             if echo is not None:
-                await self.hub.publish(conv_id, echo[0], [echo[1]], echo_customer=True)
+                await publish(self.hub, conv_id, echo[0], [echo[1]], echo_customer=True)
             with self.sessions() as s:
                 ids = s.scalars(
                     select(PendingTurn.id)
@@ -187,7 +188,7 @@ class Turns:
         if reply.verified_customer_id:
             event = {"type": "verified", "conversation_id": conv_id, "customer_id": reply.verified_customer_id}
             await self.hub.to_customer(conv_id, channel, event)
-        await self.hub.publish(conv_id, channel, views, status=status)
+        await publish(self.hub, conv_id, channel, views, status=status)
         if decided is not None and decided[0] == "gateway":  # the bot pauses itself when it hands off (contract)
             await self.desk.sync_bot(conv_id, states.bot_sync(Status.BOT, status))
         return {"messages": views, "status": status}
@@ -206,7 +207,7 @@ class Turns:
             views, status = [message_view(m) for m in out], conv.status
         # Rasa just failed, so it is not told: the gateway sends it nothing while people have the
         # conversation, and the hand-back resumes it.
-        await self.hub.publish(conv_id, channel, views, status=status)
+        await publish(self.hub, conv_id, channel, views, status=status)
         return {"messages": views, "status": status}
 
     async def _while_waiting(self, conv_id: str, channel: str, status: str) -> dict[str, Any]:
@@ -217,5 +218,5 @@ class Turns:
             note = states.append(s, conv, "system", escalation.waiting_text(s, conv, self.desk.online(s)), self.clock())
             s.flush()
             view = message_view(note)
-        await self.hub.publish(conv_id, channel, [view], status=status)
+        await publish(self.hub, conv_id, channel, [view], status=status)
         return {"messages": [view], "status": status}

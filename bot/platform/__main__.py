@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from bot.clock import utcnow
@@ -12,18 +11,15 @@ from bot.platform.app import create_app
 from bot.platform.config import PlatformConfig
 from bot.platform.db import Base
 from bot.platform.seed import ensure_seeded
-from bot.settings import ConfigError
+from bot.settings import startup
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.platform", description=__doc__)
     parser.add_argument("--reseed", action="store_true", help="replace all data with fresh demo data and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        config = PlatformConfig.from_env()
-    except ConfigError as exc:
-        print(f"platform: {exc}", file=sys.stderr)
+    config = startup("platform", PlatformConfig.from_env)
+    if config is None:
         return 2
     if args.reseed:
         engine = make_engine(config.database_url)
