@@ -1,4 +1,8 @@
-"""Async client of the platform API (used by the actions and the gateway): 3 s timeouts, one retry."""
+"""Async client of the platform API (used by the actions and the gateway): 3 s timeouts, one retry.
+
+The client asks for texts in its conversation's language (Accept-Language: zh-CN or en); the
+platform's codes, numbers and dates are the same in both.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ class PlatformRejected(Exception):
         self.retry_after = retry_after
 
 
+def accept_language(language: str) -> str:
+    """The Accept-Language header for a conversation language: any zh* is zh-CN, the rest English."""
+    return "zh-CN" if (language or "").lower().startswith("zh") else "en"
+
+
 def retry_after_seconds(value: str | None) -> int | None:
     """A Retry-After header given in whole seconds (how the platform sends it), else None."""
     value = (value or "").strip()
@@ -39,17 +48,23 @@ def retry_after_seconds(value: str | None) -> int | None:
 
 
 class PlatformClient:
-    """One method per API call; every call raises PlatformUnavailable or PlatformRejected on failure."""
+    """One method per API call; every call raises PlatformUnavailable or PlatformRejected on failure.
 
-    def __init__(self, base_url: str, api_key: str, timeout: float = 3.0, retries: int = 1) -> None:
+    Texts in answers (and PlatformRejected.message) are in `language`: "zh..." Chinese, else English.
+    """
+
+    def __init__(
+        self, base_url: str, api_key: str, timeout: float = 3.0, retries: int = 1, language: str = "en"
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.retries = retries
+        self.language = language
 
     async def _call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         url = f"{self.base_url}/api/v1{path}"
-        all_headers = {"X-Api-Key": self.api_key, **(headers or {})}
+        all_headers = {"X-Api-Key": self.api_key, "Accept-Language": accept_language(self.language), **(headers or {})}
         for attempt in range(self.retries + 1):
             try:
                 async with (
@@ -111,7 +126,7 @@ class PlatformClient:
         return dict(await self._call("POST", f"/customers/{customer_id}/freeze", {"reason": reason}))
 
 
-def client_from_env(env: Mapping[str, str] = os.environ) -> PlatformClient:
+def client_from_env(env: Mapping[str, str] = os.environ, language: str = "en") -> PlatformClient:
     """Built per use from PLATFORM_URL and PLATFORM_API_KEY (the demo key in demo mode), nothing at import time."""
     key = env.get("PLATFORM_API_KEY") or (DEMO_PLATFORM_KEY if demo_mode(env) else "")
-    return PlatformClient(env.get("PLATFORM_URL", DEFAULT_URL), key)
+    return PlatformClient(env.get("PLATFORM_URL", DEFAULT_URL), key, language=language)

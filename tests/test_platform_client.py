@@ -1,4 +1,4 @@
-"""The actions' platform client: timeouts, one retry on connection errors, typed failures."""
+"""The actions' platform client: timeouts, one retry on connection errors, typed failures, its language."""
 
 from __future__ import annotations
 
@@ -24,14 +24,21 @@ OK = answer("200 OK", b'{"verified": true, "customer_id": 7}')
 
 
 @asynccontextmanager
-async def raw_server(handle: Callable[[int, asyncio.StreamWriter], bytes | None]) -> AsyncIterator[str]:
-    """A loopback TCP server; `handle(n, writer)` gives the bytes for connection n, or None to hang."""
+async def raw_server(
+    handle: Callable[[int, asyncio.StreamWriter], bytes | None], heads: list[bytes] | None = None
+) -> AsyncIterator[str]:
+    """A loopback TCP server; `handle(n, writer)` gives the bytes for connection n, or None to hang.
+
+    The request heads it reads are appended to `heads` when given.
+    """
     count = 0
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal count
         count += 1
-        await reader.readuntil(b"\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        if heads is not None:
+            heads.append(head)
         answer = handle(count, writer)
         if answer is None:
             await asyncio.sleep(5)
@@ -126,3 +133,52 @@ def test_demo_mode_gives_the_actions_the_demo_key_whatever_its_spelling() -> Non
         assert client_from_env({"DEMO_MODE": spelling}).api_key == DEMO_PLATFORM_KEY
     assert client_from_env({}).api_key == ""
     assert client_from_env({"DEMO_MODE": "true", "PLATFORM_API_KEY": "real"}).api_key == "real"
+
+
+# --- language ----------------------------------------------------------------------------------
+
+
+def accept_language(head: bytes) -> list[str]:
+    lines = head.decode("latin-1").split("\r\n")
+    return [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("accept-language:")]
+
+
+@pytest.mark.parametrize(
+    ("language", "header"),
+    [
+        (None, "en"),
+        ("en", "en"),
+        ("zh", "zh-CN"),
+        ("zh-Hant", "zh-CN"),
+        ("ZH-TW", "zh-CN"),
+        ("fr", "en"),
+        ("", "en"),
+    ],
+)
+async def test_every_request_says_the_language(language: str | None, header: str) -> None:
+    heads: list[bytes] = []
+    async with raw_server(lambda n, w: OK, heads) as url:
+        client = PlatformClient(url, "k") if language is None else PlatformClient(url, "k", language=language)
+        await client.verify("80000001", email="a@b.c")
+        await client.create_return("80000001", {"reason": "no_reason"}, "k")  # with a header of its own
+    assert [accept_language(h) for h in heads] == [[header], [header]]
+
+
+def test_client_from_env_takes_the_language() -> None:
+    assert client_from_env({}).language == "en"
+    assert client_from_env({"DEMO_MODE": "1"}, language="zh").language == "zh"
+
+
+async def test_a_chinese_client_reads_chinese(platform: Platform) -> None:
+    zh = PlatformClient(platform.url, API_KEY, language="zh")
+    en = PlatformClient(platform.url, API_KEY)
+    assert [i["name"] for i in (await zh.order("80000001"))["items"]] == ["纯棉圆领T恤", "修身牛仔裤"]
+    assert [i["name"] for i in (await en.order("80000001"))["items"]] == ["Cotton T-shirt", "Slim denim jeans"]
+    assert "七天无理由退货" in (await zh.eligibility("80000001"))[0]["no_reason"]["reason"]
+    assert (await zh.tracking("80000007"))["shipments"][0]["exception"]["detail"] == "快递公司已确认包裹丢失。"
+    assert "吊牌" in (await zh.refunds("80000013"))[0]["rejection_reason"]
+    for client, words in ((zh, "生鲜食品不支持七天无理由退货"), (en, "Perishable food")):
+        with pytest.raises(PlatformRejected) as err:
+            await client.create_return("80000003", {"reason": "no_reason"}, "k")
+        assert (err.value.status, err.value.code) == (409, "not_eligible")
+        assert words in err.value.message

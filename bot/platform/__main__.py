@@ -9,7 +9,7 @@ from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
 from bot.platform.app import create_app
 from bot.platform.config import PlatformConfig
-from bot.platform.db import Base
+from bot.platform.schema import prepare
 from bot.platform.seed import ensure_seeded
 from bot.settings import startup
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.reseed:
         engine = make_engine(config.database_url)
-        Base.metadata.create_all(engine)
+        prepare(engine)
         with make_sessionmaker(engine).begin() as session:
             ensure_seeded(session, utcnow(), force=True)
         print(f"platform: demo data reseeded in {config.database_url}")

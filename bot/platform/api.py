@@ -1,4 +1,7 @@
-"""The /api/v1 blueprint: one transaction per request, JSON in and out, X-Api-Key required."""
+"""The /api/v1 blueprint: one transaction per request, JSON in and out, X-Api-Key required.
+
+Texts are written in the language Accept-Language prefers (`i18n.preferred`): English or Chinese.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, json
+from sanic.response import BaseHTTPResponse, HTTPResponse, json
 
-from bot.errors import ApiError, json_body
+from bot.errors import json_body
 from bot.platform import service, views
+from bot.platform.i18n import CONTENT_LANGUAGE, Lang, Text, preferred
 from bot.platform.models import ComplaintTicket, Refund, ReturnRequest
+from bot.platform.refusals import Refusal
 from bot.platform.schemas import ComplaintIn, FreezeIn, ReturnIn, VerifyIn, parse
 from bot.tokens import same_secret
 
@@ -24,7 +29,20 @@ async def require_api_key(request: Request) -> None:
     given = request.headers.get("X-Api-Key", "")
     expected = request.app.ctx.config.api_key
     if not same_secret(given, expected):
-        raise ApiError(401, "unauthorized", "A valid X-Api-Key header is required.")
+        raise Refusal(
+            401, "unauthorized", Text("A valid X-Api-Key header is required.", "需要有效的 X-Api-Key 请求头。")
+        )
+
+
+async def say_language(request: Request, response: BaseHTTPResponse) -> None:
+    """Tells which language an /api answer is written in, and that it depends on Accept-Language."""
+    if request.path.startswith(api.url_prefix or "/api"):
+        response.headers["Content-Language"] = CONTENT_LANGUAGE[_lang(request)]
+        response.headers["Vary"] = "Accept-Language"
+
+
+def _lang(request: Request) -> Lang:
+    return preferred(request.headers.get("Accept-Language"))
 
 
 def _tx(request: Request) -> Any:
@@ -39,13 +57,13 @@ def _now(request: Request) -> Any:
 @api.get("/orders/<number>")
 async def get_order(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
-        return json(views.order(service.get_order(session, number), _now(request)))
+        return json(views.order(service.get_order(session, number), _now(request), _lang(request)))
 
 
 @api.get("/customers/<customer_id>")
 async def get_customer(request: Request, customer_id: str) -> HTTPResponse:
     with _tx(request) as session:
-        return json(views.customer(service.get_customer(session, customer_id)))
+        return json(views.customer(service.get_customer(session, customer_id), _lang(request)))
 
 
 @api.get("/customers/<customer_id>/orders")
@@ -54,7 +72,8 @@ async def list_customer_orders(request: Request, customer_id: str) -> HTTPRespon
     with _tx(request) as session:
         customer = service.get_customer(session, customer_id)
         orders = service.customer_orders(session, customer)
-        return json({"customer_id": customer.id, "orders": [views.order(o, now) for o in orders]})
+        lang = _lang(request)
+        return json({"customer_id": customer.id, "orders": [views.order(o, now, lang) for o in orders]})
 
 
 @api.post("/orders/<number>/verify")
@@ -77,7 +96,7 @@ async def verify_owner(request: Request, number: str) -> HTTPResponse:
 async def return_eligibility(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
         order = service.get_order(session, number)
-        return json(views.eligibility(order, service.eligibility(order, _now(request))))
+        return json(views.eligibility(order, service.eligibility(order, _now(request)), _lang(request)))
 
 
 @api.post("/orders/<number>/returns")
@@ -91,13 +110,14 @@ async def create_return(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
         order = service.get_order(session, number)
 
-        def produce() -> tuple[int, dict[str, Any]]:
+        def produce() -> tuple[int, service.Render]:
             ret = service.create_return(session, order, req, now)
             session.flush()
             session.refresh(ret)
-            return 201, views.return_request(ret)
+            return 201, lambda lang: views.return_request(ret, lang)
 
-        status, body = service.idempotent(session, f"returns:{order.number}", key, raw, produce, now)
+        lang = _lang(request)
+        status, body = service.idempotent(session, f"returns:{order.number}", key, raw, produce, now, lang)
         return json(body, status=status)
 
 
@@ -108,7 +128,7 @@ def preview_return(request: Request, number: str, req: ReturnIn) -> HTTPResponse
             order = service.get_order(session, number)
             ret = service.create_return(session, order, req, _now(request))
             session.flush()
-            return json(views.return_preview(ret))
+            return json(views.return_preview(ret, _lang(request)))
         finally:
             session.rollback()
 
@@ -117,27 +137,29 @@ def preview_return(request: Request, number: str, req: ReturnIn) -> HTTPResponse
 async def list_returns(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
         order = service.get_order(session, number)
-        return json({"order_number": order.number, "returns": [views.return_request(r) for r in order.returns]})
+        returns = [views.return_request(r, _lang(request)) for r in order.returns]
+        return json({"order_number": order.number, "returns": returns})
 
 
 @api.get("/returns/<return_number>")
 async def get_return(request: Request, return_number: str) -> HTTPResponse:
     with _tx(request) as session:
         found = service.get_by_number(session, ReturnRequest, return_number, "return")
-        return json(views.return_request(found))
+        return json(views.return_request(found, _lang(request)))
 
 
 @api.get("/orders/<number>/refunds")
 async def list_refunds(request: Request, number: str) -> HTTPResponse:
     with _tx(request) as session:
         order = service.get_order(session, number)
-        return json({"order_number": order.number, "refunds": [views.refund(r) for r in order.refunds]})
+        refunds = [views.refund(r, _lang(request)) for r in order.refunds]
+        return json({"order_number": order.number, "refunds": refunds})
 
 
 @api.get("/refunds/<refund_number>")
 async def get_refund(request: Request, refund_number: str) -> HTTPResponse:
     with _tx(request) as session:
-        return json(views.refund(service.get_by_number(session, Refund, refund_number, "refund")))
+        return json(views.refund(service.get_by_number(session, Refund, refund_number, "refund"), _lang(request)))
 
 
 @api.get("/orders/<number>/tracking")
@@ -149,7 +171,7 @@ async def tracking(request: Request, number: str) -> HTTPResponse:
             {
                 "order_number": order.number,
                 "order_status": order.status.value,
-                "shipments": [views.tracking(s, now) for s in order.shipments],
+                "shipments": [views.tracking(s, now, _lang(request)) for s in order.shipments],
             }
         )
 
@@ -162,10 +184,11 @@ async def create_complaint(request: Request) -> HTTPResponse:
     now = _now(request)
     with _tx(request) as session:
 
-        def produce() -> tuple[int, dict[str, Any]]:
-            return 201, views.complaint(service.create_complaint(session, req, now))
+        def produce() -> tuple[int, service.Render]:
+            ticket = views.complaint(service.create_complaint(session, req, now))
+            return 201, lambda _: ticket
 
-        status, body = service.idempotent(session, "complaints", key, raw, produce, now)
+        status, body = service.idempotent(session, "complaints", key, raw, produce, now, _lang(request))
         return json(body, status=status)
 
 
@@ -182,4 +205,4 @@ async def freeze_account(request: Request, customer_id: str) -> HTTPResponse:
     with _tx(request) as session:
         customer = service.get_customer(session, customer_id)
         changed = service.freeze(customer, body.reason, _now(request))
-        return json({**views.customer(customer), "changed": changed})
+        return json({**views.customer(customer, _lang(request)), "changed": changed})

@@ -13,10 +13,10 @@ from sanic.response import HTTPResponse, json
 from bot.clock import utcnow
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
-from bot.platform import seed
-from bot.platform.api import api, require_api_key
+from bot.platform import schema, seed
+from bot.platform.api import api, require_api_key, say_language
 from bot.platform.config import PlatformConfig
-from bot.platform.db import Base
+from bot.platform.refusals import install_refusal_handler
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=1)
@@ -29,13 +29,15 @@ def create_app(config: PlatformConfig, clock: Callable[[], datetime] = utcnow, n
     app.ctx.config = config
     app.ctx.clock = clock
     install_error_handlers(app)
+    install_refusal_handler(app)
     app.register_middleware(require_api_key, "request")
+    app.register_middleware(say_language, "response")
     app.blueprint(api)
 
     @app.before_server_start
     async def open_db(app: Sanic, _loop: object) -> None:
         engine = make_engine(config.database_url)
-        Base.metadata.create_all(engine)
+        schema.prepare(engine)
         app.ctx.engine = engine
         app.ctx.sessions = make_sessionmaker(engine)
         with app.ctx.sessions.begin() as session:

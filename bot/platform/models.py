@@ -1,4 +1,8 @@
-"""Tables of the platform stub: customers, orders, shipments, returns, refunds, tickets, failed checks."""
+"""Tables of the platform stub: customers, orders, shipments, returns, refunds, tickets, failed checks.
+
+Texts customers read have a `*_zh` column beside the English one (simplified Chinese); codes,
+numbers and dates are stored once. A customer's own words (descriptions) are stored as written.
+"""
 
 from __future__ import annotations
 
@@ -106,6 +110,7 @@ class Customer(Base):
     email: Mapped[str] = Column(String(200), nullable=False, unique=True)
     phone: Mapped[str] = Column(String(32), nullable=False, unique=True)
     city: Mapped[str] = Column(String(64), nullable=False)
+    city_zh: Mapped[str] = Column(String(64), nullable=False)
     account_status: Mapped[AccountStatus] = Column(_enum(AccountStatus), nullable=False, default=AccountStatus.ACTIVE)
     frozen_at: Mapped[datetime | None] = Column(UTCDateTime)
     freeze_reason: Mapped[str | None] = Column(Text)
@@ -125,13 +130,16 @@ class Order(Base):
     currency: Mapped[str] = Column(String(3), nullable=False, default="CNY")
     shipping_fee_cents: Mapped[int] = Column(Integer, nullable=False, default=0)
     address_line: Mapped[str] = Column(String(200), nullable=False)
+    address_line_zh: Mapped[str] = Column(String(200), nullable=False)
     address_city: Mapped[str] = Column(String(64), nullable=False)
+    address_city_zh: Mapped[str] = Column(String(64), nullable=False)
     placed_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     paid_at: Mapped[datetime | None] = Column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = Column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = Column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = Column(UTCDateTime)
     cancel_reason: Mapped[str | None] = Column(Text)
+    cancel_reason_zh: Mapped[str | None] = Column(Text)
 
     customer: Mapped[Customer] = relationship("Customer", back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship("OrderItem", back_populates="order", order_by="OrderItem.id")
@@ -153,6 +161,7 @@ class OrderItem(Base):
     order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
     sku: Mapped[str] = Column(String(32), nullable=False)
     name: Mapped[str] = Column(String(200), nullable=False)
+    name_zh: Mapped[str] = Column(String(200), nullable=False)
     category: Mapped[str] = Column(String(32), nullable=False)
     unit_price_cents: Mapped[int] = Column(Integer, nullable=False)
     quantity: Mapped[int] = Column(Integer, nullable=False, default=1)
@@ -171,6 +180,7 @@ class Shipment(Base):
     id: Mapped[int] = Column(Integer, primary_key=True)
     order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
     carrier: Mapped[str] = Column(String(64), nullable=False)
+    carrier_zh: Mapped[str] = Column(String(64), nullable=False)
     tracking_number: Mapped[str] = Column(String(32), nullable=False, unique=True)
     status: Mapped[ShipmentStatus] = Column(_enum(ShipmentStatus), nullable=False)
     estimated_delivery: Mapped[datetime | None] = Column(UTCDateTime)
@@ -190,7 +200,9 @@ class TrackingEvent(Base):
     at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     code: Mapped[str] = Column(String(32), nullable=False)
     location: Mapped[str] = Column(String(100), nullable=False)
+    location_zh: Mapped[str] = Column(String(100), nullable=False)
     description: Mapped[str] = Column(String(200), nullable=False)
+    description_zh: Mapped[str] = Column(String(200), nullable=False)
 
     shipment: Mapped[Shipment] = relationship("Shipment", back_populates="events")
 
@@ -237,6 +249,7 @@ class Refund(Base):
     cause: Mapped[str] = Column(String(32), nullable=False)
     stage: Mapped[RefundStage] = Column(_enum(RefundStage), nullable=False)
     rejection_reason: Mapped[str | None] = Column(Text)
+    rejection_reason_zh: Mapped[str | None] = Column(Text)
 
     order: Mapped[Order] = relationship("Order", back_populates="refunds")
     return_request: Mapped[ReturnRequest | None] = relationship("ReturnRequest", back_populates="refund")
@@ -251,6 +264,7 @@ class RefundEvent(Base):
     stage: Mapped[RefundStage] = Column(_enum(RefundStage), nullable=False)
     at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     note: Mapped[str] = Column(Text, nullable=False, default="")
+    note_zh: Mapped[str] = Column(Text, nullable=False, default="")
 
     refund: Mapped[Refund] = relationship("Refund", back_populates="events")
 
@@ -284,7 +298,8 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = Column(String(128), nullable=False)
     request_hash: Mapped[str] = Column(String(64), nullable=False)
     status_code: Mapped[int] = Column(Integer, nullable=False)
-    response_json: Mapped[str] = Column(Text, nullable=False)
+    response_json: Mapped[str] = Column(Text, nullable=False)  # the answer in English
+    response_json_zh: Mapped[str] = Column(Text, nullable=False)  # the same answer in Chinese
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 

@@ -1,8 +1,9 @@
 """The after-sales rules (README "The after-sales rules"), and the only place they live.
 
 Every function is pure: it takes the facts and the current time and returns a
-decision with a machine-readable code and a plain-words reason, so the API and
-the bot can both say *why*.
+decision with a machine-readable code and a plain-words reason, in English and in
+Chinese (the terms of Chinese e-commerce: 七天无理由退货, 质量问题, 签收), so the API
+and the bot can both say *why*.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
+from bot.platform.i18n import Text, chinese_number, shown
 from bot.platform.models import (
     ComplaintCategory,
     Order,
@@ -39,20 +41,40 @@ COMPLAINT_RESPONSE_HOURS = {
     Severity.NORMAL: 48,
     Severity.LOW: 48,
 }
-NO_REASON_CONDITIONS = ["unused", "in its original packaging", "resellable"]
+NO_REASON_CONDITIONS = [
+    Text("unused", "商品未使用"),
+    Text("in its original packaging", "包装完好"),
+    Text("resellable", "不影响二次销售"),
+]
+HYGIENE_CONDITION = Text(
+    "still sealed (intimate and hygiene goods cannot go back once unsealed)",
+    "未拆封（贴身衣物、个人护理用品拆封后不支持退货）",
+)
+INVALID_CODE_CONDITION = Text("the code is invalid or was already used when delivered", "卡密发放时已失效或已被使用")
+NO_REASON_ZH = f"{chinese_number(NO_REASON_DAYS)}天无理由退货"  # 七天无理由退货
 MAX_FAILED_VERIFICATIONS = 5
 VERIFY_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One yes/no answer with its reason and, where there is one, its deadline."""
+    """One yes/no answer with its reason (`why`, in both languages) and, where there is one, its deadline."""
 
     allowed: bool
     code: str
-    reason: str
+    why: Text
     deadline: datetime | None = None
-    conditions: list[str] = field(default_factory=list)
+    terms: list[Text] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """The reason in English."""
+        return self.why.en
+
+    @property
+    def conditions(self) -> list[str]:
+        """The conditions in English."""
+        return [t.en for t in self.terms]
 
 
 @dataclass(frozen=True)
@@ -60,11 +82,6 @@ class ItemEligibility:
     item_id: int
     no_reason: Decision
     quality: Decision
-
-
-def shown(moment: datetime | date) -> str:
-    """A date as customers read it: '22 Nov 2026'."""
-    return f"{moment.day} {moment:%b %Y}"
 
 
 def received_at(order: Order, item: OrderItem) -> datetime | None:
@@ -92,79 +109,78 @@ def item_eligibility(order: Order, item: OrderItem, now: datetime, already_retur
 def _blocked(order: Order, item: OrderItem, already_returned: bool) -> Decision | None:
     """Reasons that rule out any return of the item, whatever the reason given."""
     if order.status == OrderStatus.CANCELLED:
-        return Decision(False, "order_cancelled", "The order was cancelled; there is nothing to return.")
+        why = Text("The order was cancelled; there is nothing to return.", "订单已取消，无需退货。")
+        return Decision(False, "order_cancelled", why)
     if already_returned:
-        return Decision(False, "already_returned", "This item is already part of a return request.")
+        why = Text("This item is already part of a return request.", "该商品已在售后申请中，无需重复提交。")
+        return Decision(False, "already_returned", why)
     if received_at(order, item) is None:
-        return Decision(
-            False,
-            "not_delivered",
+        why = Text(
             "The item has not been delivered yet, so no return is needed: the order can be "
             "cancelled before shipment, or the parcel refused or intercepted.",
+            "商品尚未签收，无需退货：发货前可以取消订单，已发货的可以拒收或拦截包裹。",
         )
+        return Decision(False, "not_delivered", why)
     return None
 
 
 def _no_reason(item: OrderItem, got: datetime, now: datetime) -> Decision:
     deadline = got + timedelta(days=NO_REASON_DAYS)
+    end = shown(deadline)
     if item.is_perishable:
-        return Decision(False, "excluded_perishable", "Perishable food cannot be returned without a reason.")
+        why = Text("Perishable food cannot be returned without a reason.", f"生鲜食品不支持{NO_REASON_ZH}。")
+        return Decision(False, "excluded_perishable", why)
     if item.is_custom_made:
-        return Decision(
-            False,
-            "excluded_custom_made",
+        why = Text(
             "Custom-made or personalised goods cannot be returned without a reason.",
+            f"定制或个性化商品不支持{NO_REASON_ZH}。",
         )
+        return Decision(False, "excluded_custom_made", why)
     if item.is_virtual:
-        return Decision(
-            False,
-            "excluded_virtual_delivered",
+        why = Text(
             "Virtual goods (game cards, top-up codes, memberships, licence keys) cannot be "
             "returned once the code has been delivered.",
+            f"虚拟商品（游戏点卡、充值码、会员、软件激活码）卡密一经发放，不支持{NO_REASON_ZH}。",
         )
+        return Decision(False, "excluded_virtual_delivered", why)
     if not within_days(got, NO_REASON_DAYS, now):
-        return Decision(
-            False,
-            "window_passed",
-            f"The {NO_REASON_DAYS}-day no-reason return window ended on {shown(deadline)}.",
-            deadline,
+        why = Text(
+            f"The {NO_REASON_DAYS}-day no-reason return window ended on {end.en}.",
+            f"{NO_REASON_ZH}期限（签收后{chinese_number(NO_REASON_DAYS)}天）已于{end.zh}结束。",
         )
-    conditions = list(NO_REASON_CONDITIONS)
+        return Decision(False, "window_passed", why, deadline)
+    terms = list(NO_REASON_CONDITIONS)
     if item.is_hygiene:
-        conditions.append("still sealed (intimate and hygiene goods cannot go back once unsealed)")
-    return Decision(
-        True,
-        "within_window",
-        f"Within the {NO_REASON_DAYS}-day no-reason return window, which ends on {shown(deadline)}.",
-        deadline,
-        conditions,
+        terms.append(HYGIENE_CONDITION)
+    why = Text(
+        f"Within the {NO_REASON_DAYS}-day no-reason return window, which ends on {end.en}.",
+        f"在{NO_REASON_ZH}期限内，截止日期为{end.zh}。",
     )
+    return Decision(True, "within_window", why, deadline, terms)
 
 
 def _quality(item: OrderItem, got: datetime, now: datetime) -> Decision:
     deadline = got + timedelta(days=QUALITY_DAYS)
+    end = shown(deadline)
+    days_zh = chinese_number(QUALITY_DAYS)
     if not within_days(got, QUALITY_DAYS, now):
-        return Decision(
-            False,
-            "quality_window_passed",
-            f"The {QUALITY_DAYS}-day window for quality returns ended on {shown(deadline)}; "
+        why = Text(
+            f"The {QUALITY_DAYS}-day window for quality returns ended on {end.en}; "
             "repair under warranty or a human agent can still help.",
-            deadline,
+            f"质量问题退换货期限（签收后{days_zh}天）已于{end.zh}结束；仍可在保修期内维修，或由人工客服协助处理。",
         )
+        return Decision(False, "quality_window_passed", why, deadline)
     if item.is_virtual:
-        return Decision(
-            True,
-            "invalid_code_only",
-            f"A virtual item can be returned only if its code is invalid, until {shown(deadline)}.",
-            deadline,
-            ["the code is invalid or was already used when delivered"],
+        why = Text(
+            f"A virtual item can be returned only if its code is invalid, until {end.en}.",
+            f"虚拟商品仅在卡密无效时可以退货，截止日期为{end.zh}。",
         )
-    return Decision(
-        True,
-        "within_quality_window",
-        f"A defective, damaged or not-as-described item can be returned or exchanged until {shown(deadline)}.",
-        deadline,
+        return Decision(True, "invalid_code_only", why, deadline, [INVALID_CODE_CONDITION])
+    why = Text(
+        f"A defective, damaged or not-as-described item can be returned or exchanged until {end.en}.",
+        f"商品有质量问题（存在缺陷、运输途中损坏或与描述不符）时，可在{end.zh}前申请退换货。",
     )
+    return Decision(True, "within_quality_window", why, deadline)
 
 
 def return_decision(
@@ -174,7 +190,8 @@ def return_decision(
     if reason == ReturnReason.NO_REASON:
         return eligibility.no_reason
     if item.is_virtual and eligibility.quality.allowed and issue != QualityIssue.INVALID_CODE:
-        return Decision(False, "invalid_code_only", "Virtual goods go back only when the code is invalid.")
+        why = Text("Virtual goods go back only when the code is invalid.", "虚拟商品仅在卡密无效时才能退货。")
+        return Decision(False, "invalid_code_only", why)
     return eligibility.quality
 
 
@@ -217,7 +234,7 @@ def expected_refund_completion(
 @dataclass(frozen=True)
 class ShipmentException:
     kind: str
-    detail: str
+    detail: Text
     remedies: list[str]
     new_estimate: date | None = None
 
@@ -234,34 +251,26 @@ def detect_exception(shipment: Shipment, now: datetime) -> ShipmentException | N
     """Delayed (past the estimate, or no scan for 3+ days), lost, damaged or returned to sender."""
     status = shipment.status
     if status == ShipmentStatus.LOST:
-        return ShipmentException("lost", "The carrier has declared the parcel lost.", REMEDIES["lost"])
+        detail = Text("The carrier has declared the parcel lost.", "快递公司已确认包裹丢失。")
+        return ShipmentException("lost", detail, REMEDIES["lost"])
     if status == ShipmentStatus.DAMAGED:
-        return ShipmentException("damaged", "The carrier reported the parcel damaged.", REMEDIES["damaged"])
+        detail = Text("The carrier reported the parcel damaged.", "快递公司报告包裹破损。")
+        return ShipmentException("damaged", detail, REMEDIES["damaged"])
     if status == ShipmentStatus.RETURNED_TO_SENDER:
-        return ShipmentException(
-            "returned_to_sender",
-            "The parcel is on its way back to the sender.",
-            REMEDIES["returned_to_sender"],
-        )
+        detail = Text("The parcel is on its way back to the sender.", "包裹正在退回寄件方。")
+        return ShipmentException("returned_to_sender", detail, REMEDIES["returned_to_sender"])
     if status not in (ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY):
         return None
     new_estimate = (now + timedelta(days=DELAY_NEW_ESTIMATE_DAYS)).date()
     last_scan = max((e.at for e in shipment.events), default=None)
     if last_scan is not None and now - last_scan >= timedelta(days=DELAY_NO_SCAN_DAYS):
-        days = (now - last_scan).days
-        return ShipmentException(
-            "delayed",
-            f"No scan for {days} days since {shown(last_scan)}.",
-            REMEDIES["delayed"],
-            new_estimate,
-        )
+        days, since = (now - last_scan).days, shown(last_scan)
+        detail = Text(f"No scan for {days} days since {since.en}.", f"自{since.zh}起已{days}天没有物流更新。")
+        return ShipmentException("delayed", detail, REMEDIES["delayed"], new_estimate)
     if shipment.estimated_delivery is not None and now > shipment.estimated_delivery:
-        return ShipmentException(
-            "delayed",
-            f"Past the estimated delivery of {shown(shipment.estimated_delivery)}.",
-            REMEDIES["delayed"],
-            new_estimate,
-        )
+        eta = shown(shipment.estimated_delivery)
+        detail = Text(f"Past the estimated delivery of {eta.en}.", f"已超过预计送达日期{eta.zh}。")
+        return ShipmentException("delayed", detail, REMEDIES["delayed"], new_estimate)
     return None
 
 

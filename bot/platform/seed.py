@@ -1,6 +1,7 @@
 """Deterministic demo data: 13 scenario orders with fixed numbers, plus a seeded crowd.
 
-All dates are relative to the seeding time, so the scenarios hold on any day.
+All dates are relative to the seeding time, so the scenarios hold on any day. Every text a
+customer reads is written in English and in Chinese (product names, cities, carriers, scans).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.platform import policy
 from bot.platform.db import Base
+from bot.platform.i18n import Text
 from bot.platform.models import (
     Customer,
     Order,
@@ -33,7 +35,7 @@ from bot.platform.models import (
     TrackingEvent,
 )
 
-SEED_VERSION = 1
+SEED_VERSION = 2  # 2: texts in Chinese too
 RANDOM_SEED = 20260101
 CROWD_CUSTOMERS = 50
 CROWD_ORDERS = 300
@@ -45,6 +47,7 @@ DAY = timedelta(days=1)
 class Product:
     sku: str
     name: str
+    name_zh: str
     category: str
     price_cents: int
     virtual: bool = False
@@ -56,33 +59,52 @@ class Product:
 CATALOG = {
     p.sku: p
     for p in [
-        Product("AP-TSHIRT", "Cotton T-shirt", "apparel", 7900),
-        Product("AP-JEANS", "Slim denim jeans", "apparel", 25900),
-        Product("AP-JACKET", "Down jacket", "apparel", 89900),
-        Product("AP-UNDIES", "Cotton underwear set", "apparel", 12900, hygiene=True),
-        Product("EL-EARBUDS", "Wireless earbuds", "electronics", 49900),
-        Product("EL-CHARGER", "65W phone charger", "electronics", 14900),
-        Product("EL-SPEAKER", "Bluetooth speaker", "electronics", 32900),
-        Product("EL-KEYBOARD", "Mechanical keyboard", "electronics", 45900),
-        Product("FD-MANGO", "Fresh mangoes 5 kg", "food", 12800, perishable=True),
-        Product("FD-DUMPLING", "Frozen dumplings 2 kg", "food", 6900, perishable=True),
-        Product("FD-TEA", "Longjing green tea 250 g", "food", 8800, perishable=True),
-        Product("VG-TOPUP", "Game top-up code (680 diamonds)", "virtual", 6800, virtual=True),
-        Product("VG-VIDEO", "Video membership, 12 months", "virtual", 19800, virtual=True),
-        Product("VG-LICENCE", "Antivirus licence key", "virtual", 12900, virtual=True),
-        Product("CU-PLATE", "Engraved wooden name plate", "home", 15900, custom_made=True),
-        Product("CU-MUG", "Custom photo mug", "home", 5900, custom_made=True),
-        Product("HM-VASE", "Ceramic vase", "home", 21900),
-        Product("HM-TOWEL", "Bath towel set", "home", 15900),
-        Product("BT-CREAM", "Face cream 50 ml", "beauty", 29900, hygiene=True),
-        Product("BT-BRUSH", "Toothbrush heads (4)", "beauty", 9900, hygiene=True),
-        Product("BK-NOTES", "Notebook set", "books", 4500),
+        Product("AP-TSHIRT", "Cotton T-shirt", "纯棉圆领T恤", "apparel", 7900),
+        Product("AP-JEANS", "Slim denim jeans", "修身牛仔裤", "apparel", 25900),
+        Product("AP-JACKET", "Down jacket", "白鸭绒羽绒服", "apparel", 89900),
+        Product("AP-UNDIES", "Cotton underwear set", "纯棉内衣套装", "apparel", 12900, hygiene=True),
+        Product("EL-EARBUDS", "Wireless earbuds", "真无线蓝牙耳机", "electronics", 49900),
+        Product("EL-CHARGER", "65W phone charger", "65W手机快充充电器", "electronics", 14900),
+        Product("EL-SPEAKER", "Bluetooth speaker", "便携蓝牙音箱", "electronics", 32900),
+        Product("EL-KEYBOARD", "Mechanical keyboard", "机械键盘", "electronics", 45900),
+        Product("FD-MANGO", "Fresh mangoes 5 kg", "新鲜芒果 5kg装", "food", 12800, perishable=True),
+        Product("FD-DUMPLING", "Frozen dumplings 2 kg", "速冻水饺 2kg", "food", 6900, perishable=True),
+        Product("FD-TEA", "Longjing green tea 250 g", "西湖龙井绿茶 250g", "food", 8800, perishable=True),
+        Product("VG-TOPUP", "Game top-up code (680 diamonds)", "游戏充值卡（680钻石）", "virtual", 6800, virtual=True),
+        Product("VG-VIDEO", "Video membership, 12 months", "视频会员年卡（12个月）", "virtual", 19800, virtual=True),
+        Product("VG-LICENCE", "Antivirus licence key", "杀毒软件激活码", "virtual", 12900, virtual=True),
+        Product("CU-PLATE", "Engraved wooden name plate", "定制刻字实木门牌", "home", 15900, custom_made=True),
+        Product("CU-MUG", "Custom photo mug", "定制照片马克杯", "home", 5900, custom_made=True),
+        Product("HM-VASE", "Ceramic vase", "陶瓷花瓶", "home", 21900),
+        Product("HM-TOWEL", "Bath towel set", "纯棉浴巾套装", "home", 15900),
+        Product("BT-CREAM", "Face cream 50 ml", "保湿面霜 50ml", "beauty", 29900, hygiene=True),
+        Product("BT-BRUSH", "Toothbrush heads (4)", "电动牙刷替换刷头（4支装）", "beauty", 9900, hygiene=True),
+        Product("BK-NOTES", "Notebook set", "笔记本套装", "books", 4500),
     ]
 }
-CITIES = ["Shanghai", "Beijing", "Guangzhou", "Shenzhen", "Hangzhou", "Chengdu", "Wuhan", "Nanjing", "Xi'an"]
-CARRIERS = ["SF Express", "ZTO Express", "YTO Express", "JD Logistics", "China Post EMS"]
+CITY_ZH = {
+    "Shanghai": "上海",
+    "Beijing": "北京",
+    "Guangzhou": "广州",
+    "Shenzhen": "深圳",
+    "Hangzhou": "杭州",
+    "Chengdu": "成都",
+    "Wuhan": "武汉",
+    "Nanjing": "南京",
+    "Xi'an": "西安",
+}
+CITIES = list(CITY_ZH)
+CARRIER_ZH = {
+    "SF Express": "顺丰速运",
+    "ZTO Express": "中通快递",
+    "YTO Express": "圆通速递",
+    "JD Logistics": "京东物流",
+    "China Post EMS": "中国邮政EMS",
+}
+CARRIERS = list(CARRIER_ZH)
 PAYMENTS = ["alipay", "wechat_pay", "card"]
-STREETS = ["Nanjing", "Renmin", "Jiefang", "Zhongshan", "Huaihai"]
+STREET_ZH = {"Nanjing": "南京路", "Renmin": "人民路", "Jiefang": "解放路", "Zhongshan": "中山路", "Huaihai": "淮海路"}
+STREETS = list(STREET_ZH)
 SURNAMES = [
     "Zhao",
     "Qian",
@@ -131,19 +153,25 @@ class Builder:
         self._tracking = 0
 
     def customer(self, name: str, email: str, phone: str, city: str) -> Customer:
-        c = Customer(name=name, email=email, phone=phone, city=city, created_at=self.now - 400 * DAY)
+        c = Customer(
+            name=name, email=email, phone=phone, city=city, city_zh=CITY_ZH[city], created_at=self.now - 400 * DAY
+        )
         self.session.add(c)
         return c
 
     def order(self, number: str, customer: Customer, skus: list[str], placed_at: datetime) -> Order:
+        payment_method = self.rng.choice(PAYMENTS)
+        house, street = self.rng.randint(1, 999), self.rng.choice(STREETS)
         o = Order(
             number=number,
             customer=customer,
             status=OrderStatus.PENDING_PAYMENT,
-            payment_method=self.rng.choice(PAYMENTS),
+            payment_method=payment_method,
             shipping_fee_cents=0 if len(skus) > 1 else 800,
             address_city=customer.city,
-            address_line=f"{self.rng.randint(1, 999)} {self.rng.choice(STREETS)} Road",
+            address_city_zh=customer.city_zh,
+            address_line=f"{house} {street} Road",
+            address_line_zh=f"{STREET_ZH[street]}{house}号",
             placed_at=placed_at,
         )
         for sku in skus:
@@ -152,6 +180,7 @@ class Builder:
                 OrderItem(
                     sku=p.sku,
                     name=p.name,
+                    name_zh=p.name_zh,
                     category=p.category,
                     unit_price_cents=p.price_cents,
                     quantity=1,
@@ -169,10 +198,10 @@ class Builder:
         o.paid_at = o.placed_at + 10 * timedelta(minutes=1)
         return o
 
-    def cancel(self, o: Order, at: datetime, reason: str) -> Order:
+    def cancel(self, o: Order, at: datetime, reason: Text) -> Order:
         o.status = OrderStatus.CANCELLED
         o.cancelled_at = at
-        o.cancel_reason = reason
+        o.cancel_reason, o.cancel_reason_zh = reason.en, reason.zh
         return o
 
     def deliver_codes(self, o: Order) -> Order:
@@ -190,6 +219,7 @@ class Builder:
         carrier = self.rng.choice(CARRIERS)
         s = Shipment(
             carrier=carrier,
+            carrier_zh=CARRIER_ZH[carrier],
             tracking_number=f"{carrier[:2].upper()}{7_100_000_000 + self._tracking}",
             status=ShipmentStatus.IN_TRANSIT,
             estimated_delivery=eta,
@@ -198,40 +228,29 @@ class Builder:
         o.status = OrderStatus.SHIPPED
         o.shipped_at = shipped_at
         origin = self.rng.choice(CITIES)
-        s.events.append(
-            TrackingEvent(
-                at=shipped_at,
-                code="picked_up",
-                location=f"{origin} warehouse",
-                description="Picked up by the carrier",
-            )
-        )
+        warehouse = Text(f"{origin} warehouse", f"{CITY_ZH[origin]}仓")
+        s.events.append(event(shipped_at, "picked_up", warehouse, PICKED_UP))
         at, hop = shipped_at + 6 * HOUR, 0
-        hubs = [f"{origin} sorting centre", "Regional hub", f"{o.address_city} sorting centre"]
+        hubs = [
+            Text(f"{origin} sorting centre", f"{CITY_ZH[origin]}分拨中心"),
+            Text("Regional hub", "区域转运中心"),
+            Text(f"{o.address_city} sorting centre", f"{o.address_city_zh}分拨中心"),
+        ]
         while at <= scans_until:
-            location = hubs[min(hop, len(hubs) - 1)]
-            s.events.append(
-                TrackingEvent(at=at, code="in_transit", location=location, description="Departed the facility")
-            )
+            s.events.append(event(at, "in_transit", hubs[min(hop, len(hubs) - 1)], DEPARTED))
             at, hop = at + 20 * HOUR, hop + 1
         return s
 
-    def scan(self, s: Shipment, at: datetime, code: str, description: str, status: ShipmentStatus) -> None:
-        location = f"{s.order.address_city} delivery station"
-        s.events.append(TrackingEvent(at=at, code=code, location=location, description=description))
+    def scan(self, s: Shipment, at: datetime, code: str, description: Text, status: ShipmentStatus) -> None:
+        station = Text(f"{s.order.address_city} delivery station", f"{s.order.address_city_zh}营业部")
+        s.events.append(event(at, code, station, description))
         s.status = status
 
     def deliver(self, o: Order, delivered_at: datetime) -> Order:
         """Ships the order two days before `delivered_at` and delivers it then."""
         s = self.ship(o, delivered_at - 2 * DAY, delivered_at, delivered_at - 8 * HOUR)
-        self.scan(
-            s,
-            delivered_at - 3 * HOUR,
-            "out_for_delivery",
-            "Out for delivery",
-            ShipmentStatus.OUT_FOR_DELIVERY,
-        )
-        self.scan(s, delivered_at, "delivered", "Delivered, signed by the recipient", ShipmentStatus.DELIVERED)
+        self.scan(s, delivered_at - 3 * HOUR, "out_for_delivery", OUT_FOR_DELIVERY, ShipmentStatus.OUT_FOR_DELIVERY)
+        self.scan(s, delivered_at, "delivered", DELIVERED, ShipmentStatus.DELIVERED)
         s.handed_to_last_mile = True
         o.status = OrderStatus.DELIVERED
         o.delivered_at = delivered_at
@@ -244,7 +263,7 @@ class Builder:
         stages: list[tuple[RefundStage, datetime]],
         reason: ReturnReason = ReturnReason.NO_REASON,
         issue: QualityIssue | None = None,
-        rejection: str | None = None,
+        rejection: Text | None = None,
     ) -> Refund:
         """A return of every item with its refund, having gone through `stages`."""
         final = stages[-1][0]
@@ -275,9 +294,10 @@ class Builder:
             amount_cents=amount,
             cause="return",
             stage=final,
-            rejection_reason=rejection,
+            rejection_reason=rejection.en if rejection else None,
+            rejection_reason_zh=rejection.zh if rejection else None,
         )
-        refund.events = [RefundEvent(stage=stage, at=at, note=NOTES[stage]) for stage, at in stages]
+        refund.events = [note(stage, at) for stage, at in stages]
         o.refunds.append(refund)
         return refund
 
@@ -297,23 +317,56 @@ class Builder:
             cause="cancellation",
             stage=stages[-1][0],
         )
-        refund.events = [RefundEvent(stage=stage, at=t, note=NOTES[stage]) for stage, t in stages]
+        refund.events = [note(stage, t) for stage, t in stages]
         o.refunds.append(refund)
         return refund
 
 
-NOTES = {
-    RefundStage.REQUESTED: "Refund requested.",
-    RefundStage.UNDER_REVIEW: "Waiting for the after-sales review.",
-    RefundStage.APPROVED: "Approved by the after-sales team.",
-    RefundStage.PROCESSING: "Sent to the payment provider.",
-    RefundStage.COMPLETED: "Refunded to the original payment method.",
-    RefundStage.REJECTED: "Rejected after review.",
+PICKED_UP = Text("Picked up by the carrier", "快递员已揽收")
+DEPARTED = Text("Departed the facility", "快件已发出")
+OUT_FOR_DELIVERY = Text("Out for delivery", "快件正在派送中")
+DELIVERED = Text("Delivered, signed by the recipient", "已签收，签收人：本人")
+LOST = Text("Declared lost by the carrier", "快递公司已确认快件丢失")
+CARRIER_REPORTS = {
+    "lost": Text("Carrier reported: lost", "快递公司反馈：快件丢失"),
+    "damaged": Text("Carrier reported: damaged", "快递公司反馈：快件破损"),
+    "returned_to_sender": Text("Carrier reported: returned to sender", "快递公司反馈：快件退回寄件人"),
 }
-REJECTION = (
+NOTES = {
+    RefundStage.REQUESTED: Text("Refund requested.", "已提交退款申请。"),
+    RefundStage.UNDER_REVIEW: Text("Waiting for the after-sales review.", "等待售后审核。"),
+    RefundStage.APPROVED: Text("Approved by the after-sales team.", "售后审核已通过。"),
+    RefundStage.PROCESSING: Text("Sent to the payment provider.", "已提交支付机构处理。"),
+    RefundStage.COMPLETED: Text("Refunded to the original payment method.", "已原路退回至付款账户。"),
+    RefundStage.REJECTED: Text("Rejected after review.", "审核未通过。"),
+}
+REJECTION = Text(
     "The photos show the item was worn and the tags removed; a return needs the item unused, "
-    "with tags, in its original packaging."
+    "with tags, in its original packaging.",
+    "照片显示商品已穿着且吊牌已拆除；退货需商品未使用、吊牌完好并保持原包装，不影响二次销售。",
 )
+CANCELLED_UNPAID = Text(
+    "Cancelled by the customer before payment; nothing was charged.", "买家在付款前取消了订单，未产生扣款。"
+)
+NOT_PAID_IN_TIME = Text("Not paid in time.", "超时未付款，订单已自动取消。")
+CANCELLED_BEFORE_SHIPMENT = Text("Cancelled by the customer before shipment.", "买家在发货前取消了订单。")
+
+
+def event(at: datetime, code: str, location: Text, description: Text) -> TrackingEvent:
+    """One carrier scan, with its place and words in both languages."""
+    return TrackingEvent(
+        at=at,
+        code=code,
+        location=location.en,
+        location_zh=location.zh,
+        description=description.en,
+        description_zh=description.zh,
+    )
+
+
+def note(stage: RefundStage, at: datetime) -> RefundEvent:
+    """A refund reaching `stage`, with the stage's note in both languages."""
+    return RefundEvent(stage=stage, at=at, note=NOTES[stage].en, note_zh=NOTES[stage].zh)
 
 
 def scenarios(b: Builder, people: dict[str, Customer]) -> None:
@@ -334,7 +387,7 @@ def scenarios(b: Builder, people: dict[str, Customer]) -> None:
 
     o7 = b.pay(b.order("80000007", chen, ["EL-KEYBOARD"], now - 11 * DAY))
     s7 = b.ship(o7, now - 10 * DAY, now - 6 * DAY, now - 8 * DAY)
-    b.scan(s7, now - 1 * DAY, "lost", "Declared lost by the carrier", ShipmentStatus.LOST)
+    b.scan(s7, now - 1 * DAY, "lost", LOST, ShipmentStatus.LOST)
 
     o8 = b.deliver(b.pay(b.order("80000008", chen, ["AP-JACKET"], now - 8 * DAY)), now - 5 * DAY)
     asked = now - 1 * DAY
@@ -376,7 +429,7 @@ def scenarios(b: Builder, people: dict[str, Customer]) -> None:
     b.cancel(
         b.order("80000012", zhang, ["AP-UNDIES"], now - 6 * DAY),
         now - 6 * DAY + 2 * HOUR,
-        "Cancelled by the customer before payment; nothing was charged.",
+        CANCELLED_UNPAID,
     )
 
     o13 = b.deliver(b.pay(b.order("80000013", chen, ["AP-JEANS"], now - 10 * DAY)), now - 9 * DAY)
@@ -413,12 +466,12 @@ def crowd_order(b: Builder, number: str, customer: Customer, kind: str) -> None:
     if kind == "pending_payment":
         o.placed_at = now - HOUR * rng.uniform(1, 20)
     elif kind == "cancelled_unpaid":
-        b.cancel(o, o.placed_at + HOUR, "Not paid in time.")
+        b.cancel(o, o.placed_at + HOUR, NOT_PAID_IN_TIME)
     elif kind == "paid":
         o.placed_at = now - HOUR * rng.uniform(2, 40)
         b.pay(o)
     elif kind == "cancelled_refunded":
-        b.cancel(b.pay(o), o.placed_at + 3 * HOUR, "Cancelled by the customer before shipment.")
+        b.cancel(b.pay(o), o.placed_at + 3 * HOUR, CANCELLED_BEFORE_SHIPMENT)
         b.refund_cancellation(o, o.placed_at + 3 * HOUR)
     elif kind == "virtual":
         b.deliver_codes(b.pay(o))
@@ -427,6 +480,7 @@ def crowd_order(b: Builder, number: str, customer: Customer, kind: str) -> None:
         b.pay(o).shipments.append(
             Shipment(
                 carrier="SF Express",
+                carrier_zh=CARRIER_ZH["SF Express"],
                 tracking_number=f"SF{7_200_000_000 + int(number)}",
                 status=ShipmentStatus.LABEL_CREATED,
                 estimated_delivery=now + 3 * DAY,
@@ -450,7 +504,7 @@ def in_flight(b: Builder, o: Order, kind: str) -> None:
     if kind in ("in_transit", "out_for_delivery"):
         s = b.ship(o, now - DAY * rng.uniform(1, 2), now + DAY * rng.uniform(1, 3), now - HOUR * rng.uniform(2, 20))
         if kind == "out_for_delivery":
-            b.scan(s, now - HOUR, "out_for_delivery", "Out for delivery", ShipmentStatus.OUT_FOR_DELIVERY)
+            b.scan(s, now - HOUR, "out_for_delivery", OUT_FOR_DELIVERY, ShipmentStatus.OUT_FOR_DELIVERY)
             s.handed_to_last_mile = True
     elif kind == "delayed":
         b.ship(o, now - 8 * DAY, now + DAY, now - DAY * rng.uniform(3.2, 6))
@@ -458,13 +512,7 @@ def in_flight(b: Builder, o: Order, kind: str) -> None:
         b.ship(o, now - 6 * DAY, now - DAY * rng.uniform(1, 2), now - DAY * rng.uniform(0.2, 1.5))
     else:
         s = b.ship(o, now - 12 * DAY, now - 8 * DAY, now - 9 * DAY)
-        b.scan(
-            s,
-            now - DAY * rng.uniform(0.5, 3),
-            kind,
-            f"Carrier reported: {kind.replace('_', ' ')}",
-            ShipmentStatus(kind),
-        )
+        b.scan(s, now - DAY * rng.uniform(0.5, 3), kind, CARRIER_REPORTS[kind], ShipmentStatus(kind))
     assert o.shipped_at is not None
     o.placed_at = o.shipped_at - DAY * rng.uniform(0.3, 1.5)
     o.paid_at = o.placed_at + 10 * timedelta(minutes=1)
