@@ -11,6 +11,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.phrases import Lang, button
+from bot import language as languages
 from bot import platform_client
 from bot.platform_client import PlatformClient, PlatformUnavailable
 
@@ -19,19 +21,29 @@ log = logging.getLogger(__name__)
 # Intents that leave a form's question unanswered, so the form lets rules handle them.
 DIGRESSIONS = {"faq", "other", "out_of_scope", "human_agent", "bot_challenge", "greet", "goodbye", "thank"}
 
-RETRY_BUTTONS = [
-    {"title": "Try again", "payload": "/retry"},
-    {"title": "Talk to a person", "payload": "/human_agent"},
-]
+
+def language(tracker: Tracker) -> Lang:
+    """The language the bot writes in this conversation ('en' or 'zh'), from the gateway's `language` slot."""
+    return languages.base(tracker.get_slot("language"))
+
+
+def human_button(lang: Lang) -> dict[str, str]:
+    """'Talk to a person', offered wherever the bot cannot go on."""
+    return button(lang, "button.human", "/human_agent")
+
+
+def retry_buttons(lang: Lang) -> list[dict[str, str]]:
+    """'Try again' and 'Talk to a person', after a failure."""
+    return [button(lang, "button.retry", "/retry"), human_button(lang)]
 
 
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def client() -> PlatformClient:
-    """The platform client; a function so tests can point it at the stub on loopback."""
-    return platform_client.client_from_env()
+def client(tracker: Tracker) -> PlatformClient:
+    """The platform client, answering in the conversation's language; built per call (tests point it at the stub)."""
+    return platform_client.client_from_env(language=language(tracker))
 
 
 def metadata_customer_id(tracker: Tracker) -> str | None:
@@ -71,10 +83,10 @@ class PlatformAction(Action, ABC):
             events = await self.act(dispatcher, tracker, domain)
         except PlatformUnavailable as exc:
             log.warning("%s: platform unavailable: %s", self.name(), exc)
-            dispatcher.utter_message(response="utter_platform_down", buttons=RETRY_BUTTONS)
+            dispatcher.utter_message(response="utter_platform_down", buttons=retry_buttons(language(tracker)))
             return [SlotSet("retry_action", self.name())]
         except Exception:
             log.exception("%s failed", self.name())
-            dispatcher.utter_message(response="utter_internal_error", buttons=RETRY_BUTTONS)
+            dispatcher.utter_message(response="utter_internal_error", buttons=retry_buttons(language(tracker)))
             return [SlotSet("retry_action", self.name())]
         return [SlotSet("retry_action", None), *events]

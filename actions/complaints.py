@@ -11,25 +11,36 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DIGRESSIONS, PlatformAction, client, latest_intent, verified_order
+from actions.base import DIGRESSIONS, PlatformAction, client, language, latest_intent, verified_order
 from actions.handoff import hand_off
+from actions.phrases import word
 from actions.text import moment
+from bot.language import to_simplified_chars
 
 CATEGORIES = ("product_quality", "delivery", "service_attitude", "refund", "fraud_security", "other")
+# Checked in order, on lower-case text with traditional characters read as simplified ones.
 KEYWORDS = [
-    ("fraud_security", r"hack|stole|stolen|fraud|didn'?t (make|place|order)|unknown (order|payment)|scam"),
-    ("delivery", r"deliver|courier|parcel|package|late|shipping|lost"),
-    ("refund", r"refund|money back|charge"),
-    ("service_attitude", r"rude|attitude|impolite|agent|staff|service|ignored"),
-    ("product_quality", r"quality|broken|defect|fake|damaged|doesn'?t work|faulty"),
-    ("other", r"other|something else"),
+    (
+        "fraud_security",
+        r"hack|stole|stolen|fraud|didn'?t (make|place|order)|unknown (order|payment)|scam"
+        r"|被盗|盗号|盗刷|被黑|黑客|诈骗|骗子|欺诈|冒用|不是我(下|买|付|订)|陌生(订单|付款|扣款)|账户安全|账号安全",
+    ),
+    ("delivery", r"deliver|courier|parcel|package|late|shipping|lost|快递|物流|送货|配送|派送|包裹|发货|丢件|运输"),
+    ("refund", r"refund|money back|charge|退款|退钱|扣款|扣费"),
+    ("service_attitude", r"rude|attitude|impolite|agent|staff|service|ignored|态度|客服|服务|不礼貌|不理人"),
+    (
+        "product_quality",
+        r"quality|broken|defect|fake|damaged|doesn'?t work|faulty|质量|坏了|损坏|破损|瑕疵|次品|假货|故障|不能用",
+    ),
+    ("other", r"other|something else|其他|其它|别的"),
 ]
 MIN_DESCRIPTION = 5
+FREEZE_REASON = "Customer reported a security problem through the assistant."  # the platform's audit log, English
 
 
 def category_from_text(text: str) -> str | None:
-    """A category named by a button's word or guessed from the customer's own words."""
-    lowered = text.strip().lower()
+    """A category named by a button's word or guessed from the customer's own words, English or Chinese."""
+    lowered = to_simplified_chars(text).strip().lower()
     if lowered.replace(" ", "_") in CATEGORIES:
         return lowered.replace(" ", "_")
     return next((cat for cat, pattern in KEYWORDS if re.search(pattern, lowered)), None)
@@ -81,14 +92,14 @@ async def secure_account(dispatcher: CollectingDispatcher, tracker: Tracker, des
     number = verified_order(tracker)
     if number is not None:
         owner = int(tracker.get_slot("order_owner_id"))
-        await client().freeze(owner, "Customer reported a security problem through the assistant.")
+        await client(tracker).freeze(owner, FREEZE_REASON)
         body = {
             "customer_id": owner,
             "order_number": number,
             "category": "fraud_security",
             "description": description,
         }
-        ticket = await client().complaint(body, _key(tracker, "security", number))
+        ticket = await client(tracker).complaint(body, _key(tracker, "security", number))
         dispatcher.utter_message(response="utter_account_frozen", ticket=ticket["number"])
     return hand_off(dispatcher, tracker, "security")
 
@@ -115,11 +126,12 @@ class ActionFileComplaint(PlatformAction):
             "category": category,
             "description": description,
         }
-        ticket = await client().complaint(body, _key(tracker, "complaint", number, category, description))
+        ticket = await client(tracker).complaint(body, _key(tracker, "complaint", number, category, description))
+        lang = language(tracker)
         dispatcher.utter_message(
             response="utter_complaint_filed",
             ticket=ticket["number"],
-            category=category.replace("_", " "),
-            due=moment(ticket["due_at"]),
+            category=word(lang, "category", category),
+            due=moment(lang, ticket["due_at"]),
         )
         return clear

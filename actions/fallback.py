@@ -7,16 +7,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.base import human_button, language
+from actions.phrases import button
 from bot.contract import Fallback
 
 MISSES = {"nlu_fallback", "out_of_scope"}
-SUGGESTIONS = {
-    "order_status": "Check an order",
-    "track_shipment": "Track a parcel",
-    "return_request": "Return an item",
-    "refund_status": "Where is my refund",
-    "complaint": "Make a complaint",
-}
+# The flows a first miss suggests, in this order unless the classifier ranks some higher.
+SUGGESTIONS = ("order_status", "track_shipment", "return_request", "refund_status", "complaint")
 MAX_SUGGESTIONS = 3
 
 
@@ -39,14 +36,11 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        misses = misses_in_a_row(tracker)
+        misses, lang = misses_in_a_row(tracker), language(tracker)
         if misses >= 2:
             dispatcher.utter_message(
                 response="utter_fallback_offer_human",
-                buttons=[
-                    {"title": "Talk to a person", "payload": "/human_agent"},
-                    {"title": "No, thanks", "payload": "/deny"},
-                ],
+                buttons=[human_button(lang), button(lang, "button.no_thanks", "/deny")],
             )
             dispatcher.utter_message(json_message=Fallback(misses).message())  # the gateway queues on 2
             return [SlotSet("handoff_reason", "fallback")]
@@ -54,7 +48,7 @@ class ActionFallback(Action):
         likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
         rest = [name for name in SUGGESTIONS if name not in likely]
         choices = (likely + rest)[:MAX_SUGGESTIONS]
-        buttons = [{"title": SUGGESTIONS[name], "payload": f"/{name}"} for name in choices]
-        buttons.append({"title": "Talk to a person", "payload": "/human_agent"})
+        buttons = [button(lang, f"suggest.{name}", f"/{name}") for name in choices]
+        buttons.append(human_button(lang))
         dispatcher.utter_message(response="utter_fallback_rephrase", buttons=buttons)
         return []

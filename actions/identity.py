@@ -14,13 +14,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DIGRESSIONS, RETRY_BUTTONS, client, is_verified_for, latest_intent
+from actions.base import DIGRESSIONS, client, human_button, is_verified_for, language, latest_intent, retry_buttons
 from actions.text import find_order_number, has_malformed_number, mask_email, mask_phone, read_contact
 from bot.contract import Verified
 from bot.platform_client import PlatformRejected, PlatformUnavailable
 
 MAX_TRIES = 3
-HUMAN_BUTTON = [{"title": "Talk to a person", "payload": "/human_agent"}]
 
 
 def _retrying(tracker: Tracker, slot: str) -> str | None:
@@ -31,9 +30,9 @@ def _retrying(tracker: Tracker, slot: str) -> str | None:
     return str(pending) if pending else None
 
 
-def _outage(dispatcher: CollectingDispatcher, slot: str, value: Any) -> dict[str, Any]:
+def _outage(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
     """Says the platform is down, keeps the customer's answer for 'Try again', and asks nothing else."""
-    dispatcher.utter_message(response="utter_platform_down", buttons=RETRY_BUTTONS)
+    dispatcher.utter_message(response="utter_platform_down", buttons=retry_buttons(language(tracker)))
     return {slot: None, "pending_answer": str(value)}
 
 
@@ -88,12 +87,12 @@ class ValidateOrderForm(FormValidationAction):
         if value is None:
             return {"order_number": None, "pending_answer": None}
         try:
-            order = await client().order(str(value))
+            order = await client(tracker).order(str(value))
         except PlatformRejected:
             dispatcher.utter_message(response="utter_order_not_found", order_number=value)
             return {"order_number": None, "order_owner_id": None, "pending_answer": None}
         except PlatformUnavailable:
-            return {**_outage(dispatcher, "order_number", value), "order_owner_id": None}
+            return {**_outage(dispatcher, tracker, "order_number", value), "order_owner_id": None}
         owner = str(order["customer"]["id"])
         # A new number restarts verification: any contact typed for the old one is not carried over.
         return {"order_number": value, "order_owner_id": owner, "contact": None, "pending_answer": None}
@@ -114,14 +113,14 @@ class ValidateOrderForm(FormValidationAction):
             return {"contact": None, "pending_answer": None}  # an order number, not a phone: its own check runs
         try:
             if kind == "email":
-                customer_id = await client().verify(str(number), email=contact)
+                customer_id = await client(tracker).verify(str(number), email=contact)
             else:
-                customer_id = await client().verify(str(number), phone=contact)
+                customer_id = await client(tracker).verify(str(number), phone=contact)
         except PlatformRejected as exc:
-            return self._rejected(dispatcher, exc)
+            return self._rejected(dispatcher, tracker, exc)
         except PlatformUnavailable:
-            return _outage(dispatcher, "contact", value)
-        masked = mask_email(contact) if kind == "email" else mask_phone(contact)
+            return _outage(dispatcher, tracker, "contact", value)
+        masked = mask_email(contact) if kind == "email" else mask_phone(language(tracker), contact)
         if customer_id is not None:
             dispatcher.utter_message(response="utter_verified", contact=masked)
             dispatcher.utter_message(json_message=Verified(customer_id).message())  # channels may link it
@@ -149,12 +148,13 @@ class ValidateOrderForm(FormValidationAction):
             "pending_answer": None,
         }
 
-    def _rejected(self, dispatcher: CollectingDispatcher, exc: PlatformRejected) -> dict[str, Any]:
+    def _rejected(self, dispatcher: CollectingDispatcher, tracker: Tracker, exc: PlatformRejected) -> dict[str, Any]:
         """404: the number itself is wrong (its own check says so); 429: too many wrong answers for the order."""
         if exc.status == 404:
             return {"contact": None, "pending_answer": None}
         if exc.status == 429:
-            dispatcher.utter_message(response="utter_verification_rate_limited", buttons=HUMAN_BUTTON)
+            buttons = [human_button(language(tracker))]
+            dispatcher.utter_message(response="utter_verification_rate_limited", buttons=buttons)
             return self._locked()
         dispatcher.utter_message(response="utter_contact_malformed")  # the platform refused the contact's form
         return {"contact": None, "pending_answer": None}

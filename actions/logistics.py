@@ -9,47 +9,66 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import PlatformAction, client, verified_order
+from actions.base import PlatformAction, client, language, verified_order
+from actions.phrases import Lang, button, say, word
 from actions.text import day, moment
 
-REMEDY_BUTTONS = {
-    "wait": {"title": "I'll wait", "payload": '/choose_remedy{"remedy": "wait"}'},
-    "reship": {"title": "Send it again", "payload": '/choose_remedy{"remedy": "reship"}'},
-    "refund": {"title": "Refund me", "payload": '/choose_remedy{"remedy": "refund"}'},
-    "human": {"title": "Talk to a person", "payload": "/human_agent"},
+REMEDY_PAYLOADS = {
+    "wait": '/choose_remedy{"remedy": "wait"}',
+    "reship": '/choose_remedy{"remedy": "reship"}',
+    "refund": '/choose_remedy{"remedy": "refund"}',
+    "human": "/human_agent",
 }
-APOLOGY = {"delayed": "I'm sorry, your parcel is delayed.", "lost": "I'm very sorry."}
+APOLOGIES = ("delayed", "lost")  # the other problems get the plain apology
 SHOWN_EVENTS = 5
 
 
-def describe_tracking(tracking: dict[str, Any]) -> tuple[str, list[dict[str, str]], list[EventType]]:
+def remedy_button(lang: Lang, remedy: str) -> dict[str, str]:
+    """The button offering one remedy: 'Send it again', '重新发货', ..."""
+    return button(lang, f"remedy.{remedy}", REMEDY_PAYLOADS[remedy])
+
+
+def _no_parcel(lang: Lang, tracking: dict[str, Any]) -> str:
+    """Why an order without shipments has nothing to track."""
+    status = tracking["order_status"]
+    key = {"cancelled": "tracking.cancelled", "delivered": "tracking.virtual"}.get(status, "tracking.not_shipped")
+    return say(lang, key, number=tracking["order_number"])
+
+
+def _problem_lines(lang: Lang, problem: dict[str, Any]) -> list[str]:
+    apology = say(lang, f"apology.{problem['kind']}" if problem["kind"] in APOLOGIES else "apology.other")
+    lines = [say(lang, "tracking.problem", apology=apology, detail=problem["detail"])]
+    if problem.get("new_estimate"):
+        lines.append(say(lang, "tracking.new_estimate", date=day(lang, problem["new_estimate"])))
+    return lines
+
+
+def describe_tracking(lang: Lang, tracking: dict[str, Any]) -> tuple[str, list[dict[str, str]], list[EventType]]:
     """The tracking text, the remedy buttons when something went wrong, and the slots to remember."""
     number = tracking["order_number"]
     if not tracking["shipments"]:
-        if tracking["order_status"] == "cancelled":
-            return f"Order {number} was cancelled, so nothing was shipped.", [], []
-        if tracking["order_status"] == "delivered":
-            return f"Order {number} holds virtual goods: the code was sent to you, no parcel.", [], []
-        return f"Order {number} has not been handed to a carrier yet; tracking starts once it ships.", [], []
+        return _no_parcel(lang, tracking), [], []
     lines: list[str] = []
     buttons: list[dict[str, str]] = []
     events: list[EventType] = []
     for s in tracking["shipments"]:
-        lines.append(f"Order {number}, {s['carrier']} parcel {s['tracking_number']}: {s['status'].replace('_', ' ')}.")
-        lines += [f"• {moment(e['at'])}: {e['description']} ({e['location']})" for e in s["events"][-SHOWN_EVENTS:]]
+        status = word(lang, "shipment_status", s["status"])
+        parcel = {"carrier": s["carrier"], "tracking": s["tracking_number"], "status": status}
+        lines.append(say(lang, "tracking.head", number=number, **parcel))
+        lines += [
+            say(lang, "tracking.event", at=moment(lang, e["at"]), description=e["description"], location=e["location"])
+            for e in s["events"][-SHOWN_EVENTS:]
+        ]
         problem = s.get("exception")
         if problem:
-            apology = APOLOGY.get(problem["kind"], "I'm sorry.")
-            lines.append(f"{apology} {problem['detail']}")
-            if problem.get("new_estimate"):
-                lines.append(f"New estimated delivery: {day(problem['new_estimate'])}.")
+            lines += _problem_lines(lang, problem)
         elif s["status"] != "delivered" and s.get("estimated_delivery"):
-            lines.append(f"Expected delivery: {day(s['estimated_delivery'])}.")
+            lines.append(say(lang, "tracking.expected", date=day(lang, s["estimated_delivery"])))
         if s.get("delivery_change_allowed"):
-            lines.append("The delivery time or address can still be changed: a person can do that for you.")
+            lines.append(say(lang, "tracking.change_allowed"))
         if problem:
-            lines.append("Here is what I can do:")
-            buttons = [REMEDY_BUTTONS[r] for r in problem["remedies"]]
+            lines.append(say(lang, "tracking.remedies"))
+            buttons = [remedy_button(lang, r) for r in problem["remedies"]]
             events = [SlotSet("handoff_reason", f"parcel_{problem['kind']}")]
     return "\n".join(lines), buttons, events
 
@@ -62,31 +81,29 @@ class ActionLogisticsRemedy(PlatformAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number, remedy = verified_order(tracker), tracker.get_slot("remedy")
-        owner = tracker.get_slot("order_owner_id")
+        owner, lang = tracker.get_slot("order_owner_id"), language(tracker)
         if number is None:
             dispatcher.utter_message(response="utter_ask_which_order_first")
             return []
-        tracking = await client().tracking(number)
+        tracking = await client(tracker).tracking(number)
         problem = next((s["exception"] for s in tracking["shipments"] if s.get("exception")), None)
         if problem is None or remedy not in problem["remedies"]:
             dispatcher.utter_message(response="utter_remedy_not_available", order_number=number)
             return [SlotSet("remedy", None)]
         if remedy == "wait":
-            dispatcher.utter_message(response="utter_remedy_wait", new_estimate=day(problem.get("new_estimate")))
+            dispatcher.utter_message(response="utter_remedy_wait", new_estimate=day(lang, problem.get("new_estimate")))
             return [SlotSet("remedy", None)]
-        wanted = "a new parcel sent" if remedy == "reship" else "a refund"
+        wanted = say(lang, "wanted.reship" if remedy == "reship" else "wanted.refund")
+        kind = word(lang, "parcel_problem", problem["kind"])
         body = {
             "customer_id": int(owner),
             "order_number": number,
             "category": "delivery",
             "severity": "high",
-            "description": f"Parcel {problem['kind']}: {problem['detail']} The customer asks for {wanted}.",
+            "description": say(lang, "remedy.ticket", problem=kind, detail=problem["detail"], wanted=wanted),
         }
-        ticket = await client().complaint(body, f"{tracker.sender_id}:{number}:remedy:{remedy}")
+        ticket = await client(tracker).complaint(body, f"{tracker.sender_id}:{number}:remedy:{remedy}")
         dispatcher.utter_message(
-            response="utter_remedy_filed",
-            ticket=ticket["number"],
-            wanted=wanted,
-            due=moment(ticket["due_at"]),
+            response="utter_remedy_filed", ticket=ticket["number"], wanted=wanted, due=moment(lang, ticket["due_at"])
         )
         return [SlotSet("remedy", None)]

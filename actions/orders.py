@@ -1,53 +1,58 @@
-"""Order lookup: what the customer sees about one of their orders."""
+"""Order lookup: what the customer sees about one of their orders, in their language."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from actions.phrases import Lang, say, word
 from actions.text import bullet_list, day, moment, money, payment_name
 
-STATUS_WORDS = {
-    "pending_payment": "waiting for payment",
-    "paid": "paid and being prepared; it has not shipped yet",
-    "shipped": "on its way",
-    "delivered": "delivered",
-    "cancelled": "cancelled",
-}
 
-
-def shipment_line(s: dict[str, Any]) -> str:
+def shipment_line(lang: Lang, s: dict[str, Any]) -> str:
     """One shipment in a sentence: carrier, tracking number, state, ETA, latest scan."""
-    line = f"{s['carrier']}, tracking number {s['tracking_number']}: {s['status'].replace('_', ' ')}"
+    status = word(lang, "shipment_status", s["status"])
+    line = say(lang, "shipment.head", carrier=s["carrier"], tracking=s["tracking_number"], status=status)
     if s["status"] not in ("delivered",) and s.get("estimated_delivery"):
-        line += f", expected {day(s['estimated_delivery'])}"
+        line += say(lang, "shipment.expected", date=day(lang, s["estimated_delivery"]))
     last = s.get("last_event")
     if last:
-        line += f". Latest scan: {last['description']}, {last['location']}, {moment(last['at'])}"
+        at = moment(lang, last["at"])
+        line += say(lang, "shipment.last_scan", description=last["description"], location=last["location"], at=at)
     if s.get("exception"):
-        line += f". Problem: {s['exception']['detail'].rstrip('.')}"
-    return line + "."
+        line += say(lang, "shipment.problem", detail=s["exception"]["detail"].rstrip(".。"))
+    return line + say(lang, "stop")
 
 
-def describe_order(order: dict[str, Any]) -> str:
+def _total(lang: Lang, order: dict[str, Any]) -> str:
+    """Amount, payment and destination in one sentence."""
+    total = say(lang, "order.total", total=money(lang, order["total"], order["currency"]))
+    if order.get("paid_at"):
+        method = payment_name(lang, order["payment_method"])
+        total += say(lang, "order.paid", method=method, date=day(lang, order["paid_at"]))
+    if order["status"] != "cancelled":
+        total += say(lang, "order.ships_to", city=order["shipping_address"]["city"])
+    return total + say(lang, "stop")
+
+
+def describe_order(lang: Lang, order: dict[str, Any]) -> str:
     """Status, items, dates, amount and a shipment summary; the address is shown as a city only."""
     currency = order["currency"]
-    lines = [f"Order {order['number']}, placed {day(order['placed_at'])}, is {STATUS_WORDS[order['status']]}."]
-    lines.append(
-        bullet_list([f"{i['name']} × {i['quantity']}: {money(i['unit_price'], currency)}" for i in order["items"]])
-    )
-    total = f"Total {money(order['total'], currency)}"
-    if order.get("paid_at"):
-        total += f", paid by {payment_name(order['payment_method'])} on {day(order['paid_at'])}"
-    if order["status"] != "cancelled":
-        total += f". Ships to {order['shipping_address']['city']}"
-    lines.append(total + ".")
+    status = word(lang, "order_status", order["status"])
+    lines = [say(lang, "order.head", number=order["number"], placed=day(lang, order["placed_at"]), status=status)]
+    items = [
+        say(lang, "order.item", name=i["name"], quantity=i["quantity"], price=money(lang, i["unit_price"], currency))
+        for i in order["items"]
+    ]
+    lines += [bullet_list(items), _total(lang, order)]
     if order["status"] == "cancelled":
-        lines.append(f"Cancelled on {day(order['cancelled_at'])}: {order.get('cancel_reason') or 'no reason given'}")
+        reason = order.get("cancel_reason") or say(lang, "order.no_reason")
+        lines.append(say(lang, "order.cancelled", date=day(lang, order["cancelled_at"]), reason=reason))
     if order["status"] == "delivered" and order.get("delivered_at"):
-        lines.append(f"Delivered on {day(order['delivered_at'])}.")
-    lines += [f"Shipment: {shipment_line(s)}" for s in order["shipments"]]
+        lines.append(say(lang, "order.delivered", date=day(lang, order["delivered_at"])))
+    lines += [say(lang, "order.shipment", line=shipment_line(lang, s)) for s in order["shipments"]]
     for r in order["returns"]:
-        lines.append(f"Return {r['number']}: {r['status'].replace('_', ' ')}.")
+        lines.append(say(lang, "order.return", number=r["number"], status=word(lang, "return_status", r["status"])))
     for r in order["refunds"]:
-        lines.append(f"Refund {r['number']} of {money(r['amount'], currency)}: {r['stage'].replace('_', ' ')}.")
+        amount, stage = money(lang, r["amount"], currency), word(lang, "refund_step", r["stage"])
+        lines.append(say(lang, "order.refund", number=r["number"], amount=amount, stage=stage))
     return "\n".join(lines)

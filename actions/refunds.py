@@ -6,50 +6,42 @@ from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.text import day, moment, money, payment_name
-
-STAGE_WORDS = {
-    "requested": "requested",
-    "under_review": "under review",
-    "approved": "approved",
-    "processing": "being paid out",
-    "completed": "completed",
-    "rejected": "rejected",
-}
+from actions.phrases import Lang, button, say, word
+from actions.text import day, moment, money, original_method
 
 
-def _one(r: dict[str, Any]) -> str:
-    amount = money(r["amount"], r["currency"])
-    head = f"Refund {r['number']} of {amount} for order {r['order_number']} is {STAGE_WORDS[r['stage']]}."
-    method = f"original payment method ({payment_name(r['payment_method'])})"
-    history = "\n".join(f"• {STAGE_WORDS[s['stage']]}: {moment(s['at'])}" for s in r["stages"])
+def _tail(lang: Lang, r: dict[str, Any]) -> str:
+    """What happens next for a refund at its stage, or why it was rejected."""
+    method = original_method(lang, r["payment_method"])
+    expected = day(lang, r["expected_completion"])
     if r["stage"] in ("requested", "under_review"):
-        tail = (
-            f"The review finishes by {moment(r['review_due'])} (48 hours at most); once approved, the money is "
-            f"back on your {method} within 7 working days, by {day(r['expected_completion'])} at the latest."
-        )
-    elif r["stage"] in ("approved", "processing"):
-        tail = f"Expected on your {method} by {day(r['expected_completion'])} (7 working days after approval)."
-    elif r["stage"] == "completed":
-        tail = f"The money went back to your {method} on {day(r['expected_completion'])}."
-    else:
-        tail = f"Reason: {r['rejection_reason']}\nIf you disagree, a person can review your appeal."
-    return f"{head}\n{history}\n{tail}"
+        review_due = moment(lang, r["review_due"])
+        return say(lang, "refund.in_review", review_due=review_due, method=method, expected=expected)
+    if r["stage"] in ("approved", "processing"):
+        return say(lang, "refund.approved", method=method, expected=expected)
+    if r["stage"] == "completed":
+        return say(lang, "refund.completed", method=method, date=expected)
+    return say(lang, "refund.rejected", reason=r["rejection_reason"])
 
 
-def describe_refunds(number: str, refunds: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]], list[EventType]]:
+def _one(lang: Lang, r: dict[str, Any]) -> str:
+    amount = money(lang, r["amount"], r["currency"])
+    stage = word(lang, "refund_stage", r["stage"])
+    head = say(lang, "refund.head", number=r["number"], amount=amount, order=r["order_number"], stage=stage)
+    history = "\n".join(
+        say(lang, "refund.history", stage=word(lang, "refund_stage", s["stage"]), at=moment(lang, s["at"]))
+        for s in r["stages"]
+    )
+    return f"{head}\n{history}\n{_tail(lang, r)}"
+
+
+def describe_refunds(
+    lang: Lang, number: str, refunds: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, str]], list[EventType]]:
     """The refund text, an appeal button for a rejected refund, and the handoff reason it implies."""
     if not refunds:
-        return (
-            f"There is no refund on order {number}. If you'd like to send something back, I can check that.",
-            [{"title": "Return an item", "payload": "/return_request"}],
-            [],
-        )
-    text = "\n\n".join(_one(r) for r in refunds)
+        return say(lang, "refund.none", number=number), [button(lang, "button.return_item", "/return_request")], []
+    text = "\n\n".join(_one(lang, r) for r in refunds)
     if any(r["stage"] == "rejected" for r in refunds):
-        return (
-            text,
-            [{"title": "Appeal with a person", "payload": "/human_agent"}],
-            [SlotSet("handoff_reason", "refund_appeal")],
-        )
+        return text, [button(lang, "button.appeal", "/human_agent")], [SlotSet("handoff_reason", "refund_appeal")]
     return text, [], []

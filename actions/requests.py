@@ -7,10 +7,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import PlatformAction, client, is_verified_for
+from actions.base import PlatformAction, client, human_button, is_verified_for, language
 from actions.complaints import secure_account
 from actions.logistics import describe_tracking
 from actions.orders import describe_order
+from actions.phrases import say
 from actions.refunds import describe_refunds
 from actions.returns import describe_eligibility
 from actions.text import find_order_number
@@ -70,7 +71,7 @@ class ActionServeRequest(PlatformAction):
         if not is_verified_for(tracker, owner):
             dispatcher.utter_message(
                 response="utter_cannot_verify",
-                buttons=[{"title": "Talk to a person", "payload": "/human_agent"}],
+                buttons=[human_button(language(tracker))],
             )
             return [SlotSet("handoff_reason", "verification_failed")]
         text, buttons, events = await self._answer(str(request), str(number), tracker)
@@ -80,15 +81,15 @@ class ActionServeRequest(PlatformAction):
     async def _answer(
         self, request: str, number: str, tracker: Tracker
     ) -> tuple[str, list[dict[str, str]], list[EventType]]:
-        platform = client()
+        platform, lang = client(tracker), language(tracker)
         if request == "track":
-            return describe_tracking(await platform.tracking(number))
+            return describe_tracking(lang, await platform.tracking(number))
         if request == "return":
-            text, buttons = describe_eligibility(number, await platform.eligibility(number))
+            text, buttons = describe_eligibility(lang, number, await platform.eligibility(number))
             return text, buttons, []
         if request == "refund":
-            return describe_refunds(number, await platform.refunds(number))
-        return describe_order(await platform.order(number)), [], []
+            return describe_refunds(lang, number, await platform.refunds(number))
+        return describe_order(lang, await platform.order(number)), [], []
 
 
 class ActionSecureAccount(PlatformAction):
@@ -107,7 +108,7 @@ class ActionSecureAccount(PlatformAction):
             ),
             None,
         )
-        return await secure_account(dispatcher, tracker, text or "Security problem reported.")
+        return await secure_account(dispatcher, tracker, text or say(language(tracker), "security.description"))
 
 
 def _platform_actions() -> dict[str, type[PlatformAction]]:

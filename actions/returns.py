@@ -9,54 +9,50 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import PlatformAction, client, verified_order
-from actions.text import bullet_list, day, money, payment_name
+from actions.base import PlatformAction, client, human_button, language, verified_order
+from actions.phrases import Lang, button, join, say, sentences
+from actions.text import bullet_list, day, money, original_method
 from bot.platform_client import PlatformRejected
 
-REASON_BUTTONS = {
-    "no_reason": {
-        "title": "Return without a reason",
-        "payload": '/choose_return_reason{"return_reason": "no_reason"}',
-    },
-    "quality": {
-        "title": "Report a quality problem",
-        "payload": '/choose_return_reason{"return_reason": "quality"}',
-    },
-}
-NO_THANKS = {"title": "No, thanks", "payload": "/deny"}
-HUMAN = {"title": "Talk to a person", "payload": "/human_agent"}
-ISSUES = {
-    "defective": "It's defective",
-    "damaged_in_transit": "It arrived damaged",
-    "not_as_described": "Not as described",
-    "invalid_code": "The code doesn't work",
-}
+REASONS = ("no_reason", "quality")
+ISSUES = ("defective", "damaged_in_transit", "not_as_described", "invalid_code")
 RETURN_SLOTS = ("return_reason", "quality_issue", "return_item_ids")
 
 
-def _item_line(item: dict[str, Any]) -> str:
+def reason_button(lang: Lang, reason: str) -> dict[str, str]:
+    """'Return without a reason' or 'Report a quality problem', in the customer's language."""
+    return button(lang, f"return_reason.{reason}", f'/choose_return_reason{{"return_reason": "{reason}"}}')
+
+
+def issue_button(lang: Lang, issue: str) -> dict[str, str]:
+    """What is wrong with the item: 'It's defective', '商品有缺陷', ..."""
+    return button(lang, f"issue.{issue}", f'/choose_quality_issue{{"quality_issue": "{issue}"}}')
+
+
+def _item_line(lang: Lang, item: dict[str, Any]) -> str:
     nr, q = item["no_reason"], item["quality"]
+    parts: list[str] = []
     if nr["allowed"]:
-        text = f"{item['name']}: can go back without a reason. {nr['reason']}"
+        parts.append(say(lang, "return.item_allowed", name=item["name"], reason=nr["reason"]))
         if nr["conditions"]:
-            text += f" It must be {', '.join(nr['conditions'])}."
+            parts.append(say(lang, "return.conditions", conditions=join(lang, nr["conditions"])))
     else:
-        text = f"{item['name']}: {nr['reason']}"
+        parts.append(say(lang, "return.item_refused", name=item["name"], reason=nr["reason"]))
     if q["allowed"] and q["code"] != nr["code"]:
-        text += f" Quality problem: {q['reason']}"
+        parts.append(say(lang, "return.quality", reason=q["reason"]))
     elif not q["allowed"] and q["code"] not in (nr["code"], "not_delivered"):
-        text += f" {q['reason']}"
-    return text
+        parts.append(q["reason"])
+    return sentences(lang, parts)
 
 
-def describe_eligibility(number: str, items: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+def describe_eligibility(lang: Lang, number: str, items: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     """Says for each item whether it can go back and why, and offers the paths that are open."""
-    text = f"Returns for order {number}:\n" + bullet_list([_item_line(i) for i in items])
-    buttons = [REASON_BUTTONS[k] for k in ("no_reason", "quality") if any(i[k]["allowed"] for i in items)]
+    text = say(lang, "return.head", number=number) + "\n" + bullet_list([_item_line(lang, i) for i in items])
+    buttons = [reason_button(lang, k) for k in REASONS if any(i[k]["allowed"] for i in items)]
     if buttons:
-        return text + "\nWould you like to start a return?", [*buttons, NO_THANKS]
+        return f"{text}\n{say(lang, 'return.start')}", [*buttons, button(lang, "button.no_thanks", "/deny")]
     if any(i["quality"]["code"] == "quality_window_passed" for i in items):
-        return text + "\nA person can help with a warranty repair.", [HUMAN]
+        return f"{text}\n{say(lang, 'return.warranty')}", [human_button(lang)]
     return text, []
 
 
@@ -76,8 +72,10 @@ def _plan_body(tracker: Tracker, items: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-def _ship_back(deadline: str | None) -> str:
-    return f"Please send the items back by {day(deadline)}." if deadline else "Nothing needs to be sent back."
+def _ship_back(lang: Lang, deadline: str | None) -> str:
+    if deadline:
+        return say(lang, "return.ship_back", date=day(lang, deadline))
+    return say(lang, "return.nothing_to_send")
 
 
 class ActionConfirmReturn(PlatformAction):
@@ -87,37 +85,31 @@ class ActionConfirmReturn(PlatformAction):
         return "action_confirm_return"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = verified_order(tracker)
+        number, lang = verified_order(tracker), language(tracker)
         reason = tracker.get_slot("return_reason")
-        if number is None or reason not in REASON_BUTTONS:
+        if number is None or reason not in REASONS:
             dispatcher.utter_message(response="utter_ask_which_order_first")
             return []
-        items = await client().eligibility(number)
+        items = await client(tracker).eligibility(number)
         if reason == "quality" and tracker.get_slot("quality_issue") not in ISSUES:
             virtual = all(i["quality"]["code"] == "invalid_code_only" for i in items if i["quality"]["allowed"])
             keys = ["invalid_code"] if virtual else ["defective", "damaged_in_transit", "not_as_described"]
-            dispatcher.utter_message(
-                response="utter_ask_quality_issue",
-                buttons=[
-                    {"title": ISSUES[k], "payload": f'/choose_quality_issue{{"quality_issue": "{k}"}}'} for k in keys
-                ],
-            )
+            dispatcher.utter_message(response="utter_ask_quality_issue", buttons=[issue_button(lang, k) for k in keys])
             return []
         body = _plan_body(tracker, items)
         if not body["item_ids"]:
-            dispatcher.utter_message(response="utter_return_nothing_eligible", buttons=[HUMAN])
+            dispatcher.utter_message(response="utter_return_nothing_eligible", buttons=[human_button(lang)])
             return [SlotSet(s, None) for s in RETURN_SLOTS]
-        plan = await client().preview_return(number, body)
-        names = ", ".join(i["name"] for i in plan["items"])
+        plan = await client(tracker).preview_return(number, body)
         dispatcher.utter_message(
             response="utter_confirm_return",
             order_number=number,
-            items=names,
-            amount=money(plan["refund_amount"], plan["currency"]),
-            method=f"original payment method ({payment_name(plan['payment_method'])})",
-            review_due=day(plan["review_due"]),
-            expected=day(plan["expected_completion"]),
-            ship_back=_ship_back(plan["ship_back_by"]),
+            items=join(lang, [i["name"] for i in plan["items"]]),
+            amount=money(lang, plan["refund_amount"], plan["currency"]),
+            method=original_method(lang, plan["payment_method"]),
+            review_due=day(lang, plan["review_due"]),
+            expected=day(lang, plan["expected_completion"]),
+            ship_back=_ship_back(lang, plan["ship_back_by"]),
         )
         return [SlotSet("return_item_ids", body["item_ids"])]
 
@@ -129,7 +121,7 @@ class ActionFileReturn(PlatformAction):
         return "action_file_return"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = verified_order(tracker)
+        number, lang = verified_order(tracker), language(tracker)
         item_ids = tracker.get_slot("return_item_ids")
         if number is None or not item_ids:
             dispatcher.utter_message(response="utter_ask_which_order_first")
@@ -139,22 +131,24 @@ class ActionFileReturn(PlatformAction):
             body["quality_issue"] = tracker.get_slot("quality_issue")
         key = f"{tracker.sender_id}:{number}:{body['reason']}:{','.join(map(str, body['item_ids']))}"
         try:
-            filed = await client().create_return(number, body, key)
+            filed = await client(tracker).create_return(number, body, key)
         except PlatformRejected as exc:
             if exc.code == "already_returned":
-                existing = [r["number"] for r in await client().returns(number) if r["status"] != "rejected"]
-                dispatcher.utter_message(response="utter_return_exists", returns=", ".join(existing))
+                existing = [r["number"] for r in await client(tracker).returns(number) if r["status"] != "rejected"]
+                dispatcher.utter_message(response="utter_return_exists", returns=join(lang, existing))
             else:
-                dispatcher.utter_message(response="utter_return_refused", reason=exc.message, buttons=[HUMAN])
+                dispatcher.utter_message(
+                    response="utter_return_refused", reason=exc.message, buttons=[human_button(lang)]
+                )
             return [SlotSet(s, None) for s in RETURN_SLOTS]
         refund = filed["refund"]
         dispatcher.utter_message(
             response="utter_return_filed",
             return_number=filed["number"],
             refund_number=refund["number"],
-            amount=money(refund["amount"], refund["currency"]),
-            review_due=day(refund["review_due"]),
-            expected=day(refund["expected_completion"]),
-            ship_back=_ship_back(filed["ship_back_by"]),
+            amount=money(lang, refund["amount"], refund["currency"]),
+            review_due=day(lang, refund["review_due"]),
+            expected=day(lang, refund["expected_completion"]),
+            ship_back=_ship_back(lang, filed["ship_back_by"]),
         )
         return [SlotSet(s, None) for s in RETURN_SLOTS]

@@ -1,4 +1,4 @@
-"""Reading customers' text (order numbers, contacts) and writing ours (masks, money, dates)."""
+"""Reading customers' text (order numbers, contacts) and writing ours (masks, money, dates) in their language."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-_DIGIT_RUN = re.compile(r"(?<![\w@.])#?([0-9]{4,14})(?![0-9@]|\.[0-9])")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+from actions.phrases import Lang, say, word
+
+# Chinese characters and punctuation: a number or an email may touch them ("订单80000001还没到"), being
+# no part of it, while letters, digits, '@' and '.' next to a digit run make it part of something longer.
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff"
+_DIGIT_RUN = re.compile(rf"(?<![@.])(?<!(?![{_CJK}])\w)#?([0-9]{{4,14}})(?![0-9@]|\.[0-9])")
+_EMAIL = re.compile(rf"[^@\s:;,<>()\[\]{_CJK}]+@[^@\s{_CJK}]+\.[A-Za-z]{{2,}}")
 _PHONE = re.compile(r"\+?\d[\d\s\-()]{5,18}\d")
+_CURRENCY_SIGNS = {"CNY": "¥"}
 
 
 def _plain(text: str) -> str:
@@ -17,7 +23,7 @@ def _plain(text: str) -> str:
 
 
 def find_order_number(text: str) -> str | None:
-    """The 8-digit order number in `text`, in forms like '80000001.', '#80000001', 'order no. 80000001'."""
+    """The 8-digit order number in `text`: '80000001.', '#80000001', 'order no. 80000001', '订单80000001还没到'."""
     for run in _DIGIT_RUN.findall(_plain(text)):
         if len(run) == 8:
             return str(run)
@@ -30,7 +36,7 @@ def has_malformed_number(text: str) -> bool:
 
 
 def read_contact(text: str) -> tuple[str, str] | None:
-    """('email', value) or ('phone', value) when `text` is one, else None."""
+    """('email', value) or ('phone', value) when `text` holds one ('我的邮箱是li.wei@example.com'), else None."""
     stripped = _plain(text).strip().strip(".,;")
     found = _EMAIL.search(stripped)
     if found:
@@ -46,35 +52,47 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def mask_phone(phone: str) -> str:
+def mask_phone(lang: Lang, phone: str) -> str:
+    """'the phone ending 1001' or '尾号1001的手机'."""
     digits = re.sub(r"\D", "", phone)
-    return f"the phone ending {digits[-4:]}"
+    return say(lang, "phone_mask", last4=digits[-4:])
 
 
-PAYMENT_NAMES = {"alipay": "Alipay", "wechat_pay": "WeChat Pay", "card": "bank card"}
+def payment_name(lang: Lang, method: str) -> str:
+    return word(lang, "payment", method)
 
 
-def payment_name(method: str) -> str:
-    return PAYMENT_NAMES.get(method, method.replace("_", " "))
+def original_method(lang: Lang, method: str) -> str:
+    """'original payment method (Alipay)', or the same in Chinese."""
+    return say(lang, "payment.original", name=payment_name(lang, method))
 
 
-def money(amount: str, currency: str = "CNY") -> str:
-    return f"{amount} {currency}"
+def money(lang: Lang, amount: str, currency: str = "CNY") -> str:
+    """'338.00 CNY' in English, '¥338.00' in Chinese."""
+    sign = _CURRENCY_SIGNS.get(currency) if lang == "zh" else None
+    return f"{sign}{amount}" if sign else f"{amount} {currency}"
 
 
-def day(value: str | None) -> str:
-    """'2026-11-22' or '2026-11-22T10:00:00Z' as '22 Nov 2026'."""
+def _parse(value: str) -> date:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
+
+
+def _day(lang: Lang, parsed: date) -> str:
+    return f"{parsed.year}年{parsed.month}月{parsed.day}日" if lang == "zh" else f"{parsed.day} {parsed:%b %Y}"
+
+
+def day(lang: Lang, value: str | None) -> str:
+    """'2026-11-22' or '2026-11-22T10:00:00Z' as '22 Nov 2026' or '2026年11月22日'."""
+    return _day(lang, _parse(value)) if value else say(lang, "unknown")
+
+
+def moment(lang: Lang, value: str | None) -> str:
+    """'2026-11-22T10:05:00Z' as '22 Nov 2026 10:05 UTC' or '2026年11月22日 10:05', UTC in full-width brackets."""
     if not value:
-        return "unknown"
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
-    return f"{parsed.day} {parsed:%b %Y}"
-
-
-def moment(value: str | None) -> str:
-    """'2026-11-22T10:05:00Z' as '22 Nov 2026 10:05 UTC'."""
-    if not value:
-        return "unknown"
+        return say(lang, "unknown")
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if lang == "zh":
+        return f"{_day(lang, parsed)} {parsed:%H:%M}（UTC）"
     return f"{parsed.day} {parsed:%b %Y %H:%M} UTC"
 
 

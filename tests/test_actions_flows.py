@@ -322,6 +322,8 @@ async def test_handoff_signal(bot_platform: Platform) -> None:
                     "summary": "Intents: order_status, inform, human_agent. Order: 80000005. "
                     "Verified: yes, customer 1. Slots: request=track.",
                     "order_number": "80000005",
+                    "summary_zh": "意图：order_status, inform, human_agent。订单：80000005。"
+                    "已验证：是，客户1。请求：查询物流。",
                 }
             }
         },
@@ -342,6 +344,7 @@ async def test_plain_request_for_a_person() -> None:
         "skill": "general",
         "summary": "Intents: human_agent. Order: none. Verified: no.",
         "order_number": None,
+        "summary_zh": "意图：human_agent。订单：无。已验证：否。",
     }
 
 

@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import RETRY_BUTTONS
-from actions.identity import HUMAN_BUTTON, ActionAskContact, ActionAskOrderNumber, ValidateOrderForm
+from actions.base import human_button, retry_buttons
+from actions.identity import ActionAskContact, ActionAskOrderNumber, ValidateOrderForm
 from actions.requests import FLOW_SLOTS, ActionStartRequest
 from tests.botkit import domain, make_tracker, run, said
 from tests.conftest import Platform
 
 pytestmark = pytest.mark.asyncio
 LI = "1"  # Li Wei, owner of 80000001, 80000005 and 80000011
+RETRY_BUTTONS = retry_buttons("en")
+HUMAN_BUTTON = [human_button("en")]
 
 
 @pytest.mark.parametrize(
