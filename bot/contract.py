@@ -93,17 +93,23 @@ class Handoff:
     reason: str
     priority: Priority
     skill: Skill
-    summary: str = ""
+    summary: str = ""  # for agents, in English
     order_number: str | None = None
+    summary_zh: str = ""  # the same for agents who read Chinese
 
     @classmethod
     def for_reason(
-        cls, reason: str, request: str | None = None, summary: str = "", order: str | None = None
+        cls,
+        reason: str,
+        request: str | None = None,
+        summary: str = "",
+        order: str | None = None,
+        summary_zh: str = "",
     ) -> Handoff:
         """The handoff the escalation rules give `reason` (unknown reasons: normal, by request)."""
         rule = ESCALATIONS.get(reason, Rule())
         skill = rule.skill or REQUEST_SKILLS.get(str(request), Skill.GENERAL)
-        return cls(reason, rule.priority, skill, summary, order)
+        return cls(reason, rule.priority, skill, summary, order, summary_zh)
 
     def message(self) -> dict[str, Any]:
         return {"handoff": {**asdict(self), "priority": self.priority.value, "skill": self.skill.value}}
@@ -115,8 +121,9 @@ class Handoff:
             reason=str(raw.get("reason") or "customer_request")[:64],
             priority=Priority.read(raw.get("priority")),
             skill=Skill.read(raw.get("skill")),
-            summary=str(raw.get("summary") or ""),
+            summary=str(raw.get("summary") or "")[:2000],
             order_number=str(number) if number else None,
+            summary_zh=str(raw.get("summary_zh") or "")[:2000],
         )
 
 

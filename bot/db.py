@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -51,3 +51,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     """Session factory whose `.begin()` gives one transaction: commit on success, rollback on error."""
     return sessionmaker(engine, future=True, expire_on_commit=False)
+
+
+def create_schema(engine: Engine, metadata: MetaData) -> None:
+    """Creates missing tables, and adds columns a newer version defined to tables an older one made.
+
+    The only schema change the services make is adding columns that are nullable or have a server
+    default, so a database from an earlier release keeps working without a migration tool.
+    """
+    metadata.create_all(engine)
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                preparer = engine.dialect.identifier_preparer
+                ddl = (
+                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(column)} "
+                    f"{column.type.compile(dialect=engine.dialect)}"
+                )
+                if column.server_default is not None:
+                    ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"
+                connection.execute(text(ddl))

@@ -99,10 +99,12 @@ class FakeBotApi:
 
     # --- what tests use -------------------------------------------------------------------------
 
-    def update(self, chat_id: int, **message: Any) -> dict[str, Any]:
-        """Builds an update from a user whose id equals the chat id (a private chat)."""
+    def update(self, chat_id: int, language_code: str | None = None, **message: Any) -> dict[str, Any]:
+        """Builds an update from a user whose id equals the chat id (a private chat), in an app of `language_code`."""
         update_id = next(self._ids)
-        user = {"id": chat_id, "is_bot": False, "first_name": "Li"}
+        user: dict[str, Any] = {"id": chat_id, "is_bot": False, "first_name": "Li"}
+        if language_code:
+            user["language_code"] = language_code
         if "callback_data" in message:
             return {
                 "update_id": update_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -250,3 +251,39 @@ async def test_a_long_button_payload_is_found_again_after_a_restart_of_the_chann
             break
         await asyncio.sleep(0.1)
     assert "Refund me" in texts and digest not in texts
+
+
+async def test_the_commands_menu_is_registered_in_both_languages(telegram: Telegram) -> None:
+    menus = {params.get("language_code"): params for method, params in telegram.fake.calls if method == "setMyCommands"}
+    assert set(menus) == {None, "zh"}
+    described = {
+        lang: {c["command"]: c["description"] for c in json.loads(menu["commands"])} for lang, menu in menus.items()
+    }
+    assert described["zh"]["human"] == "转人工客服" and described[None]["human"] == "Talk to a person"
+    assert set(described["zh"]) == set(described[None]) == {"start", "human", "restart", "forget"}
+
+
+async def test_a_chinese_customer_is_served_in_chinese_buttons_notices_and_rating(telegram: Telegram) -> None:
+    fake, chat = telegram.fake, 5151
+    assert await telegram.send(fake.update(chat, language_code="zh-hans", text="/start")) == 200
+    await fake.wait_for(chat, "您好")  # the app's language starts the conversation: greeted in Chinese
+    await telegram.say("我想退货，订单80000001", chat=chat)
+    await fake.wait_for(chat, "80000001")
+    await telegram.say("li.wei@example.com", chat=chat)
+    listing = await fake.wait_for(chat, "无理由退货")
+    titles = [row[0]["text"] for row in listing["reply_markup"]["inline_keyboard"]]
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in t) for t in titles), titles
+    photo = [{"file_id": "f1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    await telegram.send(fake.update(chat, photo=photo))
+    await fake.wait_for(chat, "只能识别文字")
+    await telegram.send(fake.update(chat, text="/human"))
+    await fake.wait_for(chat, "转接人工客服")
+    token = await agent_login(telegram.gateway)
+    queue = await agent_call(telegram.gateway, "GET", "/api/agent/queue", token)
+    conv = next(c for c in queue["queue"] if c["channel"] == "telegram" and c["language"] == "zh")
+    await agent_call(telegram.gateway, "POST", f"/api/agent/conversations/{conv['id']}/claim", token)
+    await fake.wait_for(chat, "已加入对话")
+    await agent_call(telegram.gateway, "POST", f"/api/agent/conversations/{conv['id']}/resolve", token)
+    rating = await fake.wait_for(chat, "请为本次服务评分")
+    await telegram.send(fake.update(chat, callback_data="/rate 4", reply_markup=rating["reply_markup"]))
+    await fake.wait_for(chat, "感谢您的评价")

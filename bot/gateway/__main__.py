@@ -8,7 +8,7 @@ import os
 import sys
 
 from bot.clock import utcnow
-from bot.db import make_engine, make_sessionmaker
+from bot.db import create_schema, make_engine, make_sessionmaker
 from bot.gateway.app import create_app
 from bot.gateway.config import GatewayConfig
 from bot.gateway.logins import ensure_agent
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             print("gateway: the password needs at least 8 characters", file=sys.stderr)
             return 2
         engine = make_engine(config.database_url)
-        Base.metadata.create_all(engine)
+        create_schema(engine, Base.metadata)
         created = ensure_agent(
             make_sessionmaker(engine), args.username, args.name or args.username, password, args.skills, utcnow()
         )

@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse, json
 
 from bot.errors import bad_request, json_body, parse_body
 from bot.gateway.http import bearer, desk, hold_open, is_route
-from bot.gateway.schemas import MessageIn, RatingIn
+from bot.gateway.schemas import LanguageIn, MessageIn, OpenIn, RatingIn
 
 customer_api = Blueprint("customer_api")
 AFTER = re.compile(r"[0-9]{1,9}")  # ASCII digits only ("²".isdigit() is true), bounded to fit any integer column
@@ -26,8 +26,17 @@ async def check_websocket_token(request: Request) -> None:
 
 @customer_api.post("/api/conversations")
 async def open_conversation(request: Request) -> HTTPResponse:
-    conv_id, token = desk(request).open("web")
-    return json({"conversation_id": conv_id, "token": token}, status=201)
+    body = parse_body(OpenIn, json_body(request))
+    conv_id, token = desk(request).open("web", language=body.language)
+    return json({"conversation_id": conv_id, "token": token, "language": body.language}, status=201)
+
+
+@customer_api.post("/api/conversations/<conv_id>/language")
+async def set_language(request: Request, conv_id: str) -> HTTPResponse:
+    desk(request).authorize(conv_id, bearer(request))
+    body = parse_body(LanguageIn, json_body(request))
+    desk(request).set_language(conv_id, body.language)
+    return json({"conversation_id": conv_id, "language": body.language})
 
 
 @customer_api.post("/api/conversations/<conv_id>/messages")

@@ -15,7 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, file, json
 
 from bot.clock import utcnow
-from bot.db import make_engine, make_sessionmaker
+from bot.db import create_schema, make_engine, make_sessionmaker
 from bot.errors import ApiError, install_error_handlers
 from bot.gateway.api_agent import agent_api
 from bot.gateway.api_customer import customer_api
@@ -84,7 +84,7 @@ def create_app(
     @app.before_server_start
     async def open_db(app: Sanic, _loop: object) -> None:
         engine = make_engine(config.database_url)
-        Base.metadata.create_all(engine)
+        create_schema(engine, Base.metadata)
         app.ctx.engine = engine
         sessions = make_sessionmaker(engine)
         app.ctx.desk = Desk(sessions, RasaClient(config.rasa_url, config.rasa_token), app.ctx.hub, clock)

@@ -11,6 +11,7 @@ from bot.gateway import states
 from bot.gateway.desk import Desk
 from bot.gateway.hub import publish
 from bot.gateway.models import Agent, Conversation, Status
+from bot.gateway.notices import say
 from bot.gateway.views import message_view
 
 
@@ -24,7 +25,7 @@ class Assignments:
         now = self.desk.clock()
         with self.desk.sessions.begin() as s:
             conv = states.claim(s, conv_id, agent, now)
-            note = states.append(s, conv, "system", f"{agent.display_name} joined the conversation.", now)
+            note = states.append(s, conv, "system", say(conv.language, "agent_joined", agent=agent.display_name), now)
             s.flush()
             channel, view = conv.channel, message_view(note)
         await publish(self.desk.hub, conv_id, channel, [view], status=Status.ASSIGNED)
@@ -52,9 +53,7 @@ class Assignments:
         with self.desk.sessions.begin() as s:
             conv = self._own(s, conv_id, agent)
             states.transition(s, conv, Status.RESOLVED, f"agent:{agent.username}", "resolved by the agent", now)
-            note = states.append(
-                s, conv, "system", f"{agent.display_name} left: the conversation is resolved. How did we do?", now
-            )
+            note = states.append(s, conv, "system", say(conv.language, "agent_resolved", agent=agent.display_name), now)
             s.flush()
             channel, view = conv.channel, message_view(note)
         await publish(self.desk.hub, conv_id, channel, [view], status=Status.RESOLVED)
@@ -73,14 +72,15 @@ class Assignments:
         with self.desk.sessions.begin() as s:
             conv = self._own(s, conv_id, agent)
             change = states.transition(s, conv, Status.BOT, f"agent:{agent.username}", f"handed back: {note}", now)
-            left = states.append(s, conv, "system", f"{agent.display_name} handed you back to the assistant.", now)
+            notice = say(conv.language, "agent_handed_back", agent=agent.display_name)
+            left = states.append(s, conv, "system", notice, now)
             s.flush()
             channel, views = conv.channel, [message_view(left)]
             sync = states.bot_sync(Status(change.from_status), Status(change.to_status))
         reply = await self.desk.sync_bot(conv_id, sync, note or f"{agent.display_name} helped you.")
         with self.desk.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            out = states.append_bot(s, conv, reply.messages, now, conv.language)
             s.flush()
             views += [message_view(m) for m in out]
         await publish(self.desk.hub, conv_id, channel, views, status=Status.BOT)

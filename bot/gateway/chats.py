@@ -23,8 +23,11 @@ class Chats:
         self.desk = desk
         self.channel = channel
 
-    def conversation(self, chat_id: int, user_id: int | None, fresh: bool = False) -> str:
-        """The chat's open conversation, or a new one (`fresh`, or none yet) carrying the account's customer."""
+    def conversation(self, chat_id: int, user_id: int | None, fresh: bool = False, language: str = "en") -> str:
+        """The chat's open conversation, or a new one (`fresh`, or none yet) carrying the account's customer.
+
+        A new conversation starts in `language` (the app's), until the customer's words say otherwise.
+        """
         with self.desk.sessions() as s:
             row = s.scalars(
                 select(ChannelChat)
@@ -36,7 +39,7 @@ class Chats:
                 return str(row.conversation_id)
             link = _link(s, user_id)
             customer_id = link.customer_id if link else None
-        conv_id, _ = self.desk.open(self.channel, None, customer_id)
+        conv_id, _ = self.desk.open(self.channel, None, customer_id, language)
         with self.desk.sessions.begin() as s:
             s.add(
                 ChannelChat(

@@ -54,9 +54,17 @@ class Desk:
     # --- customers ------------------------------------------------------------------------------
 
     def open(
-        self, channel: str = "web", external_id: str | None = None, customer_id: str | None = None
+        self,
+        channel: str = "web",
+        external_id: str | None = None,
+        customer_id: str | None = None,
+        language: str = "en",
     ) -> tuple[str, str]:
-        """A new conversation and the token that opens it (only its hash is stored)."""
+        """A new conversation and the token that opens it (only its hash is stored).
+
+        `language` is where the conversation starts (the page's or the app's language); the
+        customer's own words decide it from their first message on.
+        """
         token = secrets.token_urlsafe(24)
         conv_id = uuid.uuid4().hex
         conv = Conversation(
@@ -65,6 +73,7 @@ class Desk:
             external_id=external_id,
             token_hash=auth.token_hash(token),
             customer_id=customer_id,
+            language=language,
         )
         with self.sessions.begin() as s:
             states.open_conversation(s, conv, f"customer:{channel}", self.clock())
@@ -109,6 +118,16 @@ class Desk:
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             states.append(s, conv, "system", text, self.clock())
+
+    def language(self, conv_id: str) -> str:
+        """The conversation's current language (bot/language.py's codes)."""
+        with self.sessions() as s:
+            return str(states.load(s, conv_id).language)
+
+    def set_language(self, conv_id: str, language: str) -> None:
+        """The customer chose a language (the widget's switch): the bot answers in it from the next turn."""
+        with self.sessions.begin() as s:
+            states.load(s, conv_id, lock=True).language = language
 
     def rate(self, conv_id: str, rating: int, comment: str) -> None:
         with self.sessions.begin() as s:

@@ -15,12 +15,13 @@ from bot.contract import Handoff
 from bot.gateway import states
 from bot.gateway.anger import Assessment
 from bot.gateway.models import Agent, Conversation, Message, Status
+from bot.gateway.notices import both, say
 from bot.gateway.rasa import BotReply
 from bot.gateway.views import queue_position
 
 ONLINE_WINDOW = timedelta(minutes=2)
-RESPONSE_PROMISE = "within 48 hours"
-BOT_DOWN = Handoff.for_reason("bot_unavailable", summary="Rasa did not answer.")
+_DOWN_EN, _DOWN_ZH = both("summary_bot_down")
+BOT_DOWN = Handoff.for_reason("bot_unavailable", summary=_DOWN_EN, summary_zh=_DOWN_ZH)
 
 
 def decide(reply: BotReply, anger: Assessment, recent: list[str]) -> tuple[str, Handoff] | None:
@@ -28,12 +29,12 @@ def decide(reply: BotReply, anger: Assessment, recent: list[str]) -> tuple[str, 
     if reply.handoff:
         return "bot", reply.handoff
     if reply.misses >= 2:
-        summary = f"The bot did not understand two messages in a row. Last: {recent[-1]!r}"
-        return "gateway", Handoff.for_reason("fallback", summary=summary)
+        en, zh = both("summary_fallback", last=recent[-1])
+        return "gateway", Handoff.for_reason("fallback", summary=en, summary_zh=zh)
     if anger.angry:
         signals = ", ".join(anger.signals) or "sentiment"
-        summary = f"Angry wording (score {anger.score}, signals: {signals}). Last: {recent[-1]!r}"
-        return "gateway", Handoff.for_reason("angry_customer", summary=summary)
+        en, zh = both("summary_angry", score=anger.score, signals=signals, last=recent[-1])
+        return "gateway", Handoff.for_reason("angry_customer", summary=en, summary_zh=zh)
     return None
 
 
@@ -46,20 +47,16 @@ def escalate(
         priority=handoff.priority, skill=handoff.skill.value, summary=handoff.summary,
     )  # fmt: skip
     conv.reason = handoff.reason
+    conv.summary_zh = handoff.summary_zh or None
     s.flush()
     return [states.append(s, conv, "system", waiting_text(s, conv, online), now)]
 
 
 def waiting_text(s: Session, conv: Conversation, online: bool) -> str:
+    """The queue notice in the customer's language: their place, or the ticket when nobody is online."""
     if not online:
-        return (
-            f"No agent is online right now. I've left ticket {conv.id[:8].upper()} for our team, and you'll "
-            f"get an answer {RESPONSE_PROMISE}. Anything you write here reaches them."
-        )
-    return (
-        f"A colleague will take over: you're number {queue_position(s, conv)} in the queue. "
-        "Anything you write here reaches them."
-    )
+        return say(conv.language, "no_agent", ticket=conv.id[:8].upper())
+    return say(conv.language, "queued", position=queue_position(s, conv))
 
 
 def agents_online(s: Session, connected: int, now: datetime) -> bool:

@@ -66,6 +66,9 @@ class Conversation(Base):
     skill: Mapped[str | None] = Column(String(32))
     reason: Mapped[str | None] = Column(String(64))
     summary: Mapped[str | None] = Column(Text)
+    summary_zh: Mapped[str | None] = Column(Text)  # the escalation summary for agents who read Chinese
+    language: Mapped[str] = Column(String(8), nullable=False, server_default="en")  # bot/language.py's codes
+    bot_language: Mapped[str | None] = Column(String(8))  # the language Rasa's slot was last set to
     order_number: Mapped[str | None] = Column(String(8))
     customer_id: Mapped[str | None] = Column(String(32))
     assignee_id: Mapped[int | None] = Column(ForeignKey("agents.id"))

@@ -90,6 +90,11 @@ class RasaClient:
         )
         return parse_reply(raw or [])
 
+    async def set_language(self, sender: str, language: str) -> None:
+        """Sets the conversation's `language` slot (en or zh), which the bot's responses and actions follow."""
+        events = [{"event": "slot", "name": "language", "value": language}]
+        await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
+
     async def hand_back(self, sender: str, note: str) -> BotReply:
         """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again.
 

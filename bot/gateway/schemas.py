@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, Extra, StrictStr, conint, constr, validator
 
@@ -41,6 +41,14 @@ class MessageIn(_Strict):
     label: Label | None = None  # the title of a button the bot offered, shown in the transcript
 
     _check = validator("text", allow_reuse=True)(_text)
+
+
+class LanguageIn(_Strict):
+    language: Literal["en", "zh", "zh-Hant"]
+
+
+class OpenIn(_Strict):
+    language: Literal["en", "zh", "zh-Hant"] = "en"
 
 
 class RatingIn(_Strict):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import ApiError, conflict, not_found
 from bot.gateway.models import Agent, Conversation, Message, Status, StatusChange
+from bot.language import written_for
 
 BOT, QUEUED, ASSIGNED, RESOLVED = Status.BOT, Status.QUEUED, Status.ASSIGNED, Status.RESOLVED
 
@@ -142,3 +143,16 @@ def append(
     )
     session.add(message)
     return message
+
+
+def append_bot(
+    session: Session, conv: Conversation, messages: list[dict[str, Any]], now: datetime, language: str
+) -> list[Message]:
+    """The bot's messages, written for a reader of `language` (traditional Chinese converted here)."""
+    return [
+        append(
+            session, conv, "bot", written_for(language, m["text"]), now,
+            buttons=[{**b, "title": written_for(language, b["title"])} for b in m["buttons"]] or None,
+        )
+        for m in messages
+    ]  # fmt: skip

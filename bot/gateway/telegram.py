@@ -9,7 +9,7 @@ from typing import Any
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
-from telegram import InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -24,7 +24,9 @@ from telegram.ext import (
 from bot.errors import ApiError, json_body
 from bot.gateway.chats import Chats
 from bot.gateway.desk import Desk
-from bot.gateway.telegram_text import NOT_TEXT, RATINGS, callback_data, keyboard, rating_keyboard, split_text
+from bot.gateway.notices import say
+from bot.gateway.telegram_text import COMMANDS, RATINGS, callback_data, keyboard, rating_keyboard, split_text
+from bot.language import from_locale
 from bot.tokens import same_secret
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class TelegramChannel:
         self.chats.adopt_earlier_chats()
         await self.app.initialize()
         await self.app.start()
+        for language, commands in COMMANDS.items():
+            menu = [BotCommand(name, description) for name, description in commands]
+            await self.app.bot.set_my_commands(menu, language_code=language)
         if self.settings.webhook_url:
             await self.app.bot.set_webhook(
                 url=self.settings.webhook_url, secret_token=self.settings.secret, allowed_updates=Update.ALL_TYPES
@@ -92,7 +97,7 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
-        conv_id = self.chats.conversation(chat.id, user.id if user else None)
+        conv_id = self._conversation(update)
         meta = {"telegram_user_id": user.id} if user else {}
         if command_shown is not None:
             await self.desk.turns.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
@@ -116,10 +121,9 @@ class TelegramChannel:
 
     async def on_restart(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/restart`: starts a new conversation for this chat; the old one stays in the records."""
-        chat, user = update.effective_chat, update.effective_user
-        if chat is None:
+        if update.effective_chat is None:
             return
-        conv_id = self.chats.conversation(chat.id, user.id if user else None, fresh=True)
+        conv_id = self._conversation(update, fresh=True)
         await self.desk.turns.customer_message(conv_id, "hello", label="/restart", vouched=True)
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -128,8 +132,7 @@ class TelegramChannel:
         if user is None or message is None:
             return
         revoked = self.chats.revoke(user.id)
-        done = "Done: next time I'll ask you to confirm your order again."
-        await self._reply(message, done if revoked else "There was no link to remove.")
+        await self._reply(message, say(from_locale(user.language_code), "unlinked" if revoked else "no_link"))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain text: the same conversation logic as the web."""
@@ -154,12 +157,12 @@ class TelegramChannel:
         chat, message = update.effective_chat, update.effective_message
         if chat is None:
             return
-        conv_id = self.chats.conversation(chat.id, update.effective_user.id if update.effective_user else None)
+        conv_id = self._conversation(update)
         try:
             self.desk.rate(conv_id, rating, "")
-            answer = "Thank you for your rating!"
-        except ApiError as exc:
-            answer = exc.message
+            answer = say(self.desk.language(conv_id), "rated")
+        except ApiError:
+            answer = say(self.desk.language(conv_id), "rate_not_resolved")
         if message is not None:
             await self._reply(message, answer)
 
@@ -172,9 +175,16 @@ class TelegramChannel:
             (k for k in ("photo", "voice", "sticker", "document", "video", "audio", "location") if getattr(message, k)),
             "attachment",
         )
-        conv_id = self.chats.conversation(chat.id, update.effective_user.id if update.effective_user else None)
+        conv_id = self._conversation(update)
         self.desk.note(conv_id, f"[The customer sent a {kind} on Telegram; only text is read.]")
-        await self._reply(message, NOT_TEXT)
+        await self._reply(message, say(self.desk.language(conv_id), "not_text"))
+
+    def _conversation(self, update: Update, fresh: bool = False) -> str:
+        """The chat's conversation; a new one starts in the language of the customer's Telegram app."""
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None
+        language = from_locale(user.language_code if user else None)
+        return self.chats.conversation(chat.id, user.id if user else None, fresh=fresh, language=language)
 
     @staticmethod
     async def _reply(message: Any, text: str) -> None:
@@ -198,7 +208,7 @@ class TelegramChannel:
             self.chats.link(conv_id, str(event["customer_id"]))
             return
         if event["type"] == "rating_request":
-            await self._send(conv_id, chat_id, "Please rate this conversation:", rating_keyboard())
+            await self._send(conv_id, chat_id, say(self.desk.language(conv_id), "rate_prompt"), rating_keyboard())
             return
         if event["type"] != "message" or event["message"]["author"] == "customer":
             return

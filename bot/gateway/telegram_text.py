@@ -9,7 +9,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 MAX_TEXT = 4096
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
 RATINGS = {f"/rate {n}" for n in range(1, 6)}
-NOT_TEXT = "Sorry, I can only read text here. Please describe it in words, or ask for a person with /human."
+# The commands' menu, in each language Telegram shows it in (the default first).
+COMMANDS: dict[str | None, list[tuple[str, str]]] = {
+    None: [
+        ("start", "Talk to the shop's assistant"),
+        ("human", "Talk to a person"),
+        ("restart", "Start a new conversation"),
+        ("forget", "Unlink this Telegram account from your orders"),
+    ],
+    "zh": [
+        ("start", "咨询智能客服"),
+        ("human", "转人工客服"),
+        ("restart", "开始新的对话"),
+        ("forget", "解除此 Telegram 账号与订单的绑定"),
+    ],
+}
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

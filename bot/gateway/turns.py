@@ -19,10 +19,12 @@ from bot.gateway import escalation, states
 from bot.gateway.hub import publish
 from bot.gateway.inputs import CustomerInput, offered_buttons, read_input
 from bot.gateway.models import Message, PendingTurn, Status
+from bot.gateway.notices import say
 from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaUnavailable
 from bot.gateway.states import BotSync
 from bot.gateway.views import message_view
+from bot.language import base, follow
 
 if TYPE_CHECKING:
     from bot.gateway.desk import Desk
@@ -82,6 +84,9 @@ class Turns:
             else:
                 said = read_input(text, label, offered_buttons(s, conv), offered_buttons(s, conv, latest=True))
             msg = states.append(s, conv, "customer", said.shown, self.clock())
+            typed = label is None and not said.for_bot.startswith("/")
+            conv.language = follow(conv.language, said.shown) if typed else conv.language
+            metadata = {**metadata, "language": conv.language}  # the language this turn is answered in
             turn = PendingTurn(
                 conversation_id=conv_id, text=said.for_bot, metadata_json=json.dumps(metadata), created_at=self.clock()
             )
@@ -141,8 +146,9 @@ class Turns:
                 states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())
             if conv.status != Status.BOT:
                 s.delete(turn)
-            status, customer_id = conv.status, conv.customer_id
+            status, customer_id, known = conv.status, conv.customer_id, conv.bot_language
             meta = {**json.loads(turn.metadata_json), **({"customer_id": customer_id} if customer_id else {})}
+            language = str(meta.get("language") or conv.language)
             recent = list(
                 s.scalars(
                     select(Message.text)
@@ -156,6 +162,8 @@ class Turns:
         if reopened:
             await self.desk.sync_bot(conv_id, BotSync.RESUME)
         try:
+            if base(language) != (known or "en"):
+                await self._tell_language(conv_id, base(language))
             reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
@@ -164,17 +172,23 @@ class Turns:
             # Rasa swallows a failed custom action (e.g. the action server is down) and says nothing.
             log.warning("rasa gave no answer for %s; treating the bot as down", conv_id)
             return await self._bot_down(conv_id, channel, turn_id)
-        return await self._bot_answered(conv_id, channel, reply, recent, turn_id)
+        return await self._bot_answered(conv_id, channel, reply, recent, turn_id, language)
+
+    async def _tell_language(self, conv_id: str, language: str) -> None:
+        """Sets the bot's language slot when this turn's language differs from the one it knows."""
+        await self.rasa.set_language(conv_id, language)
+        with self.sessions.begin() as s:
+            states.load(s, conv_id, lock=True).bot_language = language
 
     async def _bot_answered(
-        self, conv_id: str, channel: str, reply: BotReply, recent: list[str], turn_id: int
+        self, conv_id: str, channel: str, reply: BotReply, recent: list[str], turn_id: int, language: str
     ) -> dict[str, Any]:
         now = self.clock()
         assessment = self.anger.assess(recent)
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
             _done(s, turn_id)
-            out = [states.append(s, conv, "bot", m["text"], now, buttons=m["buttons"] or None) for m in reply.messages]
+            out = states.append_bot(s, conv, reply.messages, now, language)
             if reply.verified_customer_id:
                 conv.customer_id = reply.verified_customer_id
             decided = escalation.decide(reply, assessment, recent)
@@ -200,7 +214,7 @@ class Turns:
             conv = states.load(s, conv_id, lock=True)
             _done(s, turn_id)
             out = [
-                states.append(s, conv, "system", "Sorry, our assistant is not available right now.", now),
+                states.append(s, conv, "system", say(conv.language, "bot_down"), now),
                 *escalation.escalate(s, conv, "gateway", escalation.BOT_DOWN, now, self.desk.online(s)),
             ]
             s.flush()

@@ -58,7 +58,7 @@ class Views:
             rows = s.scalars(
                 select(Message).where(Message.conversation_id == conv_id, Message.seq > after).order_by(Message.seq)
             )
-            return {"status": conv.status, "messages": [message_view(m) for m in rows]}
+            return {"status": conv.status, "language": conv.language, "messages": [message_view(m) for m in rows]}
 
     def queue(self, agent: Agent) -> dict[str, Any]:
         now = self.clock()
@@ -90,6 +90,8 @@ class Views:
             "priority": c.priority,
             "skill": c.skill,
             "summary": c.summary,
+            "summary_zh": c.summary_zh or c.summary,
+            "language": c.language,
             "waiting_seconds": _seconds(c.waiting_since, now),
             "last_message": last.text if last else None,
         }
