@@ -1,10 +1,229 @@
 // The agent console: queue by priority then waiting time, live through a websocket; all text shown as text.
+// The console speaks the agent's language (i18n.js); each conversation shows the customer's language.
 (() => {
   const $ = (id) => document.getElementById(id);
+  const BADGES = { en: "EN", zh: "中文", "zh-Hant": "繁體" };  // the customer's language, the same in every console
+  const STRINGS = {
+    en: {
+      pageTitle: "Agent console",
+      username: "Username",
+      password: "Password",
+      login: "Log in",
+      loginWrong: "Wrong username or password.",
+      loginTooMany: "Too many failed logins; try again in {seconds} s.",
+      loginFailed: "Logging in failed. Please try again.",
+      signedInAs: "Signed in as",
+      queue: "Queue",
+      mine: "Mine",
+      empty: "Nobody here.",
+      waiting: "waiting {time}",
+      waited: "waited {time}",
+      with: "with {name}",
+      minutes: "{m} min {s} s",
+      seconds: "{s} s",
+      conversation: "Conversation {id}",
+      claim: "Claim",
+      resolve: "Resolve",
+      handback: "Hand back to the bot",
+      handbackPrompt: "What did you do? (the bot will know)",
+      replyTo: "Reply to the customer in {language} (replies are not translated)",
+      replyLabel: "Reply",
+      send: "Send",
+      lang_en: "English",
+      lang_zh: "simplified Chinese",
+      "lang_zh-Hant": "traditional Chinese",
+      customerLanguage: "The customer's language: {language}",
+      noOrder: "No order in this conversation",
+      orderNumber: "Order",
+      orderNote: "Note",
+      orderStatus: "Status",
+      orderCustomer: "Customer",
+      orderAccount: "Account",
+      orderTotal: "Total",
+      orderItems: "Items",
+      orderShipment: "Shipment",
+      orderRefunds: "Refunds",
+      none: "none",
+      author_customer: "customer",
+      author_bot: "bot",
+      author_system: "system",
+      error_not_yours: "Claim the conversation before acting on it.",
+      error_invalid_transition: "The conversation has changed meanwhile; it is shown as it is now.",
+      error_network: "The gateway cannot be reached. Please try again.",
+    },
+    zh: {
+      pageTitle: "客服工作台",
+      username: "用户名",
+      password: "密码",
+      login: "登录",
+      loginWrong: "用户名或密码错误。",
+      loginTooMany: "登录失败次数过多，请 {seconds} 秒后再试。",
+      loginFailed: "登录失败，请重试。",
+      signedInAs: "当前登录：",
+      queue: "排队中",
+      mine: "我的会话",
+      empty: "暂无会话。",
+      waiting: "已等待 {time}",
+      waited: "等待了 {time}",
+      with: "由 {name} 处理",
+      minutes: "{m} 分 {s} 秒",
+      seconds: "{s} 秒",
+      conversation: "会话 {id}",
+      claim: "接入",
+      resolve: "标记为已解决",
+      handback: "交回机器人",
+      handbackPrompt: "您做了哪些处理？（机器人会知道）",
+      replyTo: "用{language}回复客户（回复不会被翻译）",
+      replyLabel: "回复",
+      send: "发送",
+      lang_en: "英文",
+      lang_zh: "简体中文",
+      "lang_zh-Hant": "繁体中文",
+      customerLanguage: "客户的语言：{language}",
+      noOrder: "此会话未涉及订单",
+      orderNumber: "订单",
+      orderNote: "备注",
+      orderStatus: "状态",
+      orderCustomer: "客户",
+      orderAccount: "账户",
+      orderTotal: "金额",
+      orderItems: "商品",
+      orderShipment: "物流",
+      orderRefunds: "退款",
+      none: "无",
+      author_customer: "客户",
+      author_bot: "机器人",
+      author_system: "系统",
+      error_not_yours: "请先接入此会话。",
+      error_invalid_transition: "会话状态已变化，已显示最新状态。",
+      error_network: "无法连接网关，请重试。",
+      status_bot: "机器人",
+      status_queued: "排队中",
+      status_assigned: "处理中",
+      status_resolved: "已解决",
+      priority_urgent: "紧急",
+      priority_high: "高",
+      priority_normal: "普通",
+      priority_low: "低",
+      skill_general: "综合",
+      skill_logistics: "物流",
+      skill_refunds: "退款",
+      skill_complaints: "投诉",
+      skill_security: "账户安全",
+      channel_web: "网页",
+      channel_telegram: "Telegram",
+      reason_customer_request: "客户要求人工",
+      reason_verification_failed: "身份验证失败",
+      reason_fallback: "机器人无法理解",
+      reason_parcel_delayed: "包裹延误",
+      reason_parcel_lost: "包裹丢失",
+      reason_parcel_damaged: "包裹损坏",
+      reason_refund_appeal: "退款申诉",
+      reason_complaint_severe: "严重投诉",
+      reason_angry_customer: "客户情绪激动",
+      reason_security: "账户安全",
+      reason_bot_unavailable: "机器人不可用",
+    },
+    "zh-Hant": {
+      pageTitle: "客服工作台",
+      username: "使用者名稱",
+      password: "密碼",
+      login: "登入",
+      loginWrong: "使用者名稱或密碼錯誤。",
+      loginTooMany: "登入失敗次數過多，請 {seconds} 秒後再試。",
+      loginFailed: "登入失敗，請再試一次。",
+      signedInAs: "目前登入：",
+      queue: "排隊中",
+      mine: "我的對話",
+      empty: "目前沒有對話。",
+      waiting: "已等候 {time}",
+      waited: "等候了 {time}",
+      with: "由 {name} 處理",
+      minutes: "{m} 分 {s} 秒",
+      seconds: "{s} 秒",
+      conversation: "對話 {id}",
+      claim: "接手",
+      resolve: "標記為已解決",
+      handback: "交回機器人",
+      handbackPrompt: "您做了哪些處理？（機器人會知道）",
+      replyTo: "用{language}回覆客戶（回覆不會被翻譯）",
+      replyLabel: "回覆",
+      send: "傳送",
+      lang_en: "英文",
+      lang_zh: "簡體中文",
+      "lang_zh-Hant": "繁體中文",
+      customerLanguage: "客戶的語言：{language}",
+      noOrder: "此對話未涉及訂單",
+      orderNumber: "訂單",
+      orderNote: "備註",
+      orderStatus: "狀態",
+      orderCustomer: "客戶",
+      orderAccount: "帳戶",
+      orderTotal: "金額",
+      orderItems: "商品",
+      orderShipment: "物流",
+      orderRefunds: "退款",
+      none: "無",
+      author_customer: "客戶",
+      author_bot: "機器人",
+      author_system: "系統",
+      error_not_yours: "請先接手此對話。",
+      error_invalid_transition: "對話狀態已變更，已顯示最新狀態。",
+      error_network: "無法連線閘道，請再試一次。",
+      status_bot: "機器人",
+      status_queued: "排隊中",
+      status_assigned: "處理中",
+      status_resolved: "已解決",
+      priority_urgent: "緊急",
+      priority_high: "高",
+      priority_normal: "普通",
+      priority_low: "低",
+      skill_general: "綜合",
+      skill_logistics: "物流",
+      skill_refunds: "退款",
+      skill_complaints: "客訴",
+      skill_security: "帳戶安全",
+      channel_web: "網頁",
+      channel_telegram: "Telegram",
+      reason_customer_request: "客戶要求真人客服",
+      reason_verification_failed: "身分驗證失敗",
+      reason_fallback: "機器人無法理解",
+      reason_parcel_delayed: "包裹延誤",
+      reason_parcel_lost: "包裹遺失",
+      reason_parcel_damaged: "包裹損壞",
+      reason_refund_appeal: "退款申訴",
+      reason_complaint_severe: "嚴重客訴",
+      reason_angry_customer: "客戶情緒激動",
+      reason_security: "帳戶安全",
+      reason_bot_unavailable: "機器人無法使用",
+    },
+  };
+
+  const i18n = window.ShopDeskI18n.create("shopdesk.agent.language", STRINGS, languageChanged);
+  const t = i18n.t;
   let token = sessionStorage.getItem("shopdesk.agent");
   let me = JSON.parse(sessionStorage.getItem("shopdesk.agent.me") || "null");
   let openId = null;
   let lastSeq = 0;
+  let loginError = null;  // {key, params}, so it follows the language
+
+  // A code the gateway sends (status, priority, skill, channel, reason) in the agent's words; English shows codes.
+  function word(kind, code) {
+    if (code === null || code === undefined || code === "") return "";
+    const key = `${kind}_${code}`;
+    const text = t(key);
+    return text === key ? String(code) : text;
+  }
+
+  class ApiFailure extends Error {
+    constructor(code, message) { super(message); this.code = code; }
+  }
+
+  function failure(err) {
+    if (!(err instanceof ApiFailure)) return t("error_network");
+    const key = `error_${err.code}`;
+    return t(key) === key ? err.message : t(key);
+  }
 
   async function call(method, path, body) {
     const resp = await fetch(path, {
@@ -13,7 +232,7 @@
     });
     const data = await resp.json();
     if (resp.status === 401) { sessionStorage.clear(); location.reload(); }
-    if (!resp.ok) throw new Error(data.error ? data.error.message : resp.statusText);
+    if (!resp.ok) throw new ApiFailure(data.error ? data.error.code : "", data.error ? data.error.message : resp.statusText);
     return data;
   }
 
@@ -27,7 +246,23 @@
   function waited(seconds) {
     if (seconds === null || seconds === undefined) return "";
     const m = Math.floor(seconds / 60);
-    return m ? `${m} min ${Math.floor(seconds % 60)} s` : `${Math.floor(seconds)} s`;
+    return m ? t("minutes", { m, s: Math.floor(seconds % 60) }) : t("seconds", { s: Math.floor(seconds) });
+  }
+
+  // The customer's language as a badge (EN / 中文 / 繁體); null when the gateway does not say.
+  function languageBadge(language, node) {
+    const badge = node || el("span");
+    badge.className = "badge lang";
+    badge.hidden = !BADGES[language];
+    badge.textContent = BADGES[language] || "";
+    badge.dataset.lang = BADGES[language] ? language : "";
+    badge.title = BADGES[language] ? t("customerLanguage", { language: t(`lang_${language}`) }) : "";
+    return badge;
+  }
+
+  // The escalation summary in the agent's language: the Chinese one for a Chinese console, when there is one.
+  function summaryOf(data) {
+    return i18n.language !== "en" && data.summary_zh ? data.summary_zh : data.summary || "";
   }
 
   async function refreshQueue() {
@@ -35,13 +270,17 @@
     for (const [listId, rows] of [["queue", data.queue], ["mine", data.mine]]) {
       const list = $(listId);
       list.textContent = "";
+      if (!rows.length) list.appendChild(el("li", t("empty"), "empty"));
       rows.forEach((row) => {
         const item = el("li", null, `row ${row.priority || ""}`);
         item.dataset.id = row.id;
-        item.appendChild(el("span", row.priority, "badge"));
-        item.appendChild(el("strong", row.reason));
-        item.appendChild(el("span", ` · ${row.skill} · ${row.channel} · waiting ${waited(row.waiting_seconds)}`));
+        item.appendChild(el("span", word("priority", row.priority), "badge priority"));
+        item.appendChild(languageBadge(row.language));
+        item.appendChild(el("strong", word("reason", row.reason)));
+        item.appendChild(el("span", ` · ${word("skill", row.skill)} · ${word("channel", row.channel)} · ${t("waiting", { time: waited(row.waiting_seconds) })}`));
         item.appendChild(el("div", row.last_message || "", "last"));
+        const summary = summaryOf(row);
+        if (summary) item.title = summary;
         item.onclick = () => open(row.id);
         list.appendChild(item);
       });
@@ -52,18 +291,23 @@
     openId = id;
     lastSeq = 0;
     const data = await call("GET", `/api/agent/conversations/${id}`);
+    if (id !== openId) return;  // another conversation was opened meanwhile
     $("detail").hidden = false;
     $("d-error").textContent = "";
-    $("d-title").textContent = `Conversation ${id.slice(0, 8).toUpperCase()}`;
-    $("d-meta").textContent = `${data.status} · ${data.channel} · ${data.reason || ""} · ${data.priority || ""} · ${data.skill || ""}` +
-      (data.assignee ? ` · with ${data.assignee}` : "") +
-      (data.metrics.waiting_seconds !== null ? ` · waited ${waited(data.metrics.waiting_seconds)}` : "");
-    $("d-summary").textContent = data.summary || "";
+    $("d-title").textContent = t("conversation", { id: id.slice(0, 8).toUpperCase() });
+    languageBadge(data.language, $("d-lang"));
+    $("d-meta").textContent = [word("status", data.status), word("channel", data.channel), word("reason", data.reason),
+      word("priority", data.priority), word("skill", data.skill)].join(" · ") +
+      (data.assignee ? ` · ${t("with", { name: data.assignee })}` : "") +
+      (data.metrics.waiting_seconds !== null ? ` · ${t("waited", { time: waited(data.metrics.waiting_seconds) })}` : "");
+    $("d-summary").textContent = summaryOf(data);
+    $("d-summary").hidden = !summaryOf(data);
     $("claim").hidden = data.status !== "queued";
     const mine = data.status === "assigned" && data.assignee === me.name;
     $("resolve").hidden = !mine;
     $("handback").hidden = !mine;
     $("reply").hidden = !mine;
+    $("reply-text").placeholder = t("replyTo", { language: t(`lang_${BADGES[data.language] ? data.language : "en"}`) });
     $("transcript").textContent = "";
     data.messages.forEach(addMessage);
     showOrder(data.order);
@@ -73,7 +317,7 @@
     if (m.seq <= lastSeq) return;
     lastSeq = m.seq;
     const item = el("li", null, `msg ${m.author}`);
-    item.appendChild(el("span", m.author === "agent" ? m.agent : m.author, "who"));
+    item.appendChild(el("span", m.author === "agent" ? m.agent : word("author", m.author), "who"));
     item.appendChild(el("span", m.text, "text"));
     $("transcript").appendChild(item);
     $("transcript").scrollTop = $("transcript").scrollHeight;
@@ -82,20 +326,37 @@
   function showOrder(order) {
     const box = $("order");
     box.textContent = "";
-    if (!order) { box.appendChild(el("dt", "No order in this conversation")); return; }
-    const rows = order.error ? [["Order", order.number], ["Note", order.error]] : [
-      ["Order", order.number], ["Status", order.status], ["Customer", `${order.customer.name} (${order.customer.email}, ${order.customer.phone})`],
-      ["Account", order.customer.account_status], ["Total", `${order.total} ${order.currency}`],
-      ["Items", order.items.map((i) => i.name).join(", ")],
-      ["Shipment", order.shipments.map((s) => `${s.carrier} ${s.tracking_number}: ${s.status}`).join("; ") || "none"],
-      ["Refunds", order.refunds.map((r) => `${r.number}: ${r.stage}`).join("; ") || "none"],
+    if (!order) { box.appendChild(el("dt", t("noOrder"))); return; }
+    const rows = order.error ? [["orderNumber", order.number], ["orderNote", order.error]] : [
+      ["orderNumber", order.number], ["orderStatus", order.status],
+      ["orderCustomer", `${order.customer.name} (${order.customer.email}, ${order.customer.phone})`],
+      ["orderAccount", order.customer.account_status], ["orderTotal", `${order.total} ${order.currency}`],
+      ["orderItems", order.items.map((i) => i.name).join(", ")],
+      ["orderShipment", order.shipments.map((s) => `${s.carrier} ${s.tracking_number}: ${s.status}`).join("; ") || t("none")],
+      ["orderRefunds", order.refunds.map((r) => `${r.number}: ${r.stage}`).join("; ") || t("none")],
     ];
-    rows.forEach(([k, v]) => { box.appendChild(el("dt", k)); box.appendChild(el("dd", v)); });
+    rows.forEach(([k, v]) => { box.appendChild(el("dt", t(k))); box.appendChild(el("dd", v)); });
   }
 
   async function act(path, body) {
     try { await call("POST", `/api/agent/conversations/${openId}/${path}`, body); await open(openId); await refreshQueue(); }
-    catch (err) { $("d-error").textContent = err.message; }
+    catch (err) {
+      const shown = failure(err);
+      if (err.code === "invalid_transition") await open(openId).catch(() => {});
+      $("d-error").textContent = shown;
+    }
+  }
+
+  function languageChanged() {
+    showLoginError();
+    if (!token || !me || $("desk").hidden) return;
+    refreshQueue().catch(() => {});
+    if (openId) open(openId).catch(() => {});
+  }
+
+  function showLoginError(key, params) {
+    if (key !== undefined) loginError = key ? { key, params } : null;
+    $("login-error").textContent = loginError ? t(loginError.key, loginError.params) : "";
   }
 
   function connect() {
@@ -121,12 +382,26 @@
 
   $("login").onsubmit = async (event) => {
     event.preventDefault();
-    const resp = await fetch("/api/agent/login", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: $("username").value, password: $("password").value }),
-    });
-    const data = await resp.json();
-    if (!resp.ok) { $("login-error").textContent = data.error.message; return; }
+    let resp;
+    let data;
+    try {
+      resp = await fetch("/api/agent/login", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: $("username").value, password: $("password").value }),
+      });
+      data = await resp.json();
+    } catch (err) {
+      showLoginError("error_network");
+      return;
+    }
+    if (!resp.ok) {
+      const code = data.error ? data.error.code : "";
+      if (code === "unauthorized") showLoginError("loginWrong");
+      else if (code === "too_many_attempts") showLoginError("loginTooMany", { seconds: resp.headers.get("Retry-After") || "60" });
+      else showLoginError("loginFailed");
+      return;
+    }
+    showLoginError(null);
     token = data.token; me = data.agent;
     sessionStorage.setItem("shopdesk.agent", token);
     sessionStorage.setItem("shopdesk.agent.me", JSON.stringify(me));
@@ -134,7 +409,7 @@
   };
   $("claim").onclick = () => act("claim");
   $("resolve").onclick = () => act("resolve");
-  $("handback").onclick = () => act("handback", { note: prompt("What did you do? (the bot will know)") || "" });
+  $("handback").onclick = () => act("handback", { note: prompt(t("handbackPrompt")) || "" });
   $("reply").onsubmit = (event) => {
     event.preventDefault();
     const text = $("reply-text").value;
