@@ -69,8 +69,9 @@ def start_stack(workdir: Path) -> Stack:
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
+    endpoints.write_text(  # as endpoints.yml: trackers in SQLite, which replays events by their time
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n  token: ${{ACTION_SERVER_TOKEN}}\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir}/rasa-tracker.db"\n'
     )
     commands = {
         "platform": [str(BIN / "python"), "-m", "bot.platform"],

@@ -90,10 +90,17 @@ class RasaClient:
         )
         return parse_reply(raw or [])
 
-    async def set_language(self, sender: str, language: str) -> None:
-        """Sets the conversation's `language` slot (en or zh), which the bot's responses and actions follow."""
+    async def set_language(self, sender: str, language: str, fresh: bool) -> None:
+        """Sets the conversation's `language` slot (en or zh), which the bot's responses and actions follow.
+
+        Rasa stamps an appended event when it reads it, and opens the session of a new conversation
+        after that; a SQL tracker store, which replays events by time, would then put the slot before
+        the session start, which resets slots. So a `fresh` conversation is told twice: the first call
+        opens its session (Rasa refuses an empty list), the second comes after it in any store.
+        """
         events = [{"event": "slot", "name": "language", "value": language}]
-        await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
+        for _ in range(2 if fresh else 1):
+            await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
 
     async def hand_back(self, sender: str, note: str) -> BotReply:
         """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again.

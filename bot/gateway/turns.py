@@ -163,7 +163,7 @@ class Turns:
             await self.desk.sync_bot(conv_id, BotSync.RESUME)
         try:
             if base(language) != (known or "en"):
-                await self._tell_language(conv_id, base(language))
+                await self._tell_language(conv_id, base(language), fresh=known is None)
             reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
@@ -174,9 +174,9 @@ class Turns:
             return await self._bot_down(conv_id, channel, turn_id)
         return await self._bot_answered(conv_id, channel, reply, recent, turn_id, language)
 
-    async def _tell_language(self, conv_id: str, language: str) -> None:
+    async def _tell_language(self, conv_id: str, language: str, fresh: bool) -> None:
         """Sets the bot's language slot when this turn's language differs from the one it knows."""
-        await self.rasa.set_language(conv_id, language)
+        await self.rasa.set_language(conv_id, language, fresh)
         with self.sessions.begin() as s:
             states.load(s, conv_id, lock=True).bot_language = language
 
