@@ -70,6 +70,13 @@ async def test_the_page_language_starts_the_conversation_and_the_switch_changes_
         assert status == 400, bad
     status, _ = await call(gateway, "POST", f"/api/conversations/{c.id}/language", {"language": "zh"}, "wrong")
     assert status == 403
+    status, _ = await call(gateway, "POST", f"/api/conversations/{c.id}/language", {"language": "zh"})
+    assert status == 401
+    other = await open_in(gateway)  # another customer's token opens only their own conversation
+    status, _ = await call(gateway, "POST", f"/api/conversations/{c.id}/language", {"language": "zh"}, other.token)
+    assert status == 403
+    status, _ = await call(gateway, "POST", f"/api/conversations/{c.id}/language", {"language": "zh" * 5000}, c.token)
+    assert status == 400
     status, _ = await call(gateway, "POST", "/api/conversations", {"language": "de"})
     assert status == 400
 

@@ -45,9 +45,9 @@ def escalate(
     states.transition(
         s, conv, Status.QUEUED, actor, handoff.reason, now,
         priority=handoff.priority, skill=handoff.skill.value, summary=handoff.summary,
+        summary_zh=handoff.summary_zh or None,
     )  # fmt: skip
     conv.reason = handoff.reason
-    conv.summary_zh = handoff.summary_zh or None
     s.flush()
     return [states.append(s, conv, "system", waiting_text(s, conv, online), now)]
 
