@@ -1,4 +1,5 @@
-"""Two-stage fallback: first suggest what we can do, then, on a second miss in a row, offer a person."""
+"""Misses: out of scope is answered honestly; not understood gets suggestions, then the offer of a person,
+and a customer clearly stuck (three misses in a row) is handed to one."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import human_button, language
-from actions.phrases import button
+from actions.base import human_button, language, latest_intent
+from actions.handoff import hand_off
+from actions.phrases import Lang, button
+from actions.text import find_order_number
 from bot.contract import Fallback
 
-MISSES = {"nlu_fallback", "out_of_scope"}
+# Only messages not understood count towards "stuck"; small talk is answered and breaks the count.
+MISSES = {"nlu_fallback"}
+OFFER_AT, HAND_OFF_AT = 2, 3
 # The flows a first miss suggests, in this order unless the classifier ranks some higher.
 SUGGESTIONS = ("order_status", "track_shipment", "return_request", "refund_status", "complaint")
 MAX_SUGGESTIONS = 3
@@ -29,26 +34,40 @@ def misses_in_a_row(tracker: Tracker) -> int:
     return count
 
 
+def suggestions(tracker: Tracker, lang: Lang) -> list[dict[str, str]]:
+    """The likeliest flows as buttons (the classifier's ranking first), and a person."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
+    rest = [name for name in SUGGESTIONS if name not in likely]
+    choices = (likely + rest)[:MAX_SUGGESTIONS]
+    return [*[button(lang, f"suggest.{name}", f"/{name}") for name in choices], human_button(lang)]
+
+
 class ActionFallback(Action):
-    """Stage one offers the likeliest flows as buttons; stage two offers a person (and the gateway queues)."""
+    """Answers a miss; from the second in a row, the gateway learns the count from `{"fallback": {"misses": n}}`."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         misses, lang = misses_in_a_row(tracker), language(tracker)
-        if misses >= 2:
+        number = find_order_number(tracker.latest_message.get("text") or "")
+        if number and misses < OFFER_AT:  # about an order after all: the chosen flow starts with its number
+            buttons = suggestions(tracker, lang)
+            dispatcher.utter_message(response="utter_fallback_order", order_number=number, buttons=buttons)
+            return []
+        if latest_intent(tracker) == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope", buttons=suggestions(tracker, lang))
+            return []
+        if misses >= HAND_OFF_AT:
+            dispatcher.utter_message(json_message=Fallback(misses).message())
+            return hand_off(dispatcher, tracker, "fallback")
+        if misses >= OFFER_AT:
             dispatcher.utter_message(
                 response="utter_fallback_offer_human",
                 buttons=[human_button(lang), button(lang, "button.no_thanks", "/deny")],
             )
-            dispatcher.utter_message(json_message=Fallback(misses).message())  # the gateway queues on 2
+            dispatcher.utter_message(json_message=Fallback(misses).message())
             return [SlotSet("handoff_reason", "fallback")]
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        likely = [r["name"] for r in ranking if r.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
-        rest = [name for name in SUGGESTIONS if name not in likely]
-        choices = (likely + rest)[:MAX_SUGGESTIONS]
-        buttons = [button(lang, f"suggest.{name}", f"/{name}") for name in choices]
-        buttons.append(human_button(lang))
-        dispatcher.utter_message(response="utter_fallback_rephrase", buttons=buttons)
+        dispatcher.utter_message(response="utter_fallback_rephrase", buttons=suggestions(tracker, lang))
         return []

@@ -20,6 +20,19 @@ from bot.contract import Verified
 from bot.platform_client import PlatformRejected, PlatformUnavailable
 
 MAX_TRIES = 3
+# Messages that answer neither of the form's questions: rules take them (a digression, no order, a person...).
+NOT_ANSWER = DIGRESSIONS | {"no_order", "deny", "ask_others_data", "angry", "retry"}
+# A new request's message is no answer to "what is your email or phone?" either, unless it holds one.
+NOT_CONTACT = NOT_ANSWER | {
+    "complaint",
+    "security_issue",
+    "order_status",
+    "track_shipment",
+    "return_request",
+    "refund_status",
+}
+# Someone else's data: nothing in such a message is the customer's own number or contact.
+OTHERS = "ask_others_data"
 
 
 def _retrying(tracker: Tracker, slot: str) -> str | None:
@@ -62,11 +75,13 @@ class ValidateOrderForm(FormValidationAction):
         pending = _retrying(tracker, "order_number")
         if pending:
             return {"order_number": pending}
-        text = tracker.latest_message.get("text") or ""
+        text, intent = tracker.latest_message.get("text") or "", latest_intent(tracker)
         number = find_order_number(text)
+        if intent == OTHERS:
+            return {}
         if number and number != tracker.get_slot("order_number"):
             return {"order_number": number}
-        if number or tracker.get_slot("requested_slot") != "order_number" or latest_intent(tracker) in DIGRESSIONS:
+        if number or tracker.get_slot("requested_slot") != "order_number" or intent in NOT_ANSWER:
             return {}
         if has_malformed_number(text):
             dispatcher.utter_message(response="utter_order_number_malformed")
@@ -77,9 +92,24 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """'Try again' after an outage re-checks the contact the customer already gave."""
+        """An email or phone from any message of the form, asked for or not, or from before the form; a
+        message that only corrects the order number is not a contact. 'Try again' re-checks the kept one."""
         pending = _retrying(tracker, "contact")
-        return {"contact": pending} if pending else {}
+        if pending:
+            return {"contact": pending}
+        text, intent = tracker.latest_message.get("text") or "", latest_intent(tracker)
+        if tracker.get_slot("contact") or intent == OTHERS:
+            return {}
+        if read_contact(text) is not None:
+            return {"contact": text}
+        offered = tracker.get_slot("offered_contact")
+        if offered and tracker.get_slot("order_number"):
+            return {"contact": offered}  # its validation clears it, matched or not
+        if intent in NOT_CONTACT or tracker.get_slot("requested_slot") != "contact":
+            return {}
+        if not find_order_number(text) and text[:1] != "/":
+            return {"contact": text}  # its validation says what is wrong with it
+        return {}
 
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -103,23 +133,21 @@ class ValidateOrderForm(FormValidationAction):
         """Checks the email or phone against the current order; the third failure ends verification."""
         number = tracker.get_slot("order_number")
         parsed = read_contact(str(value))
-        if number is None:
-            return {"contact": None, "pending_answer": None}
+        if number is None:  # given before the order number: kept for when it comes
+            return {"contact": None, "pending_answer": None, "offered_contact": str(value) if parsed else None}
         if parsed is None:
             dispatcher.utter_message(response="utter_contact_malformed")
-            return {"contact": None, "pending_answer": None}
+            return {"contact": None, "pending_answer": None, "offered_contact": None}
         kind, contact = parsed
-        if kind == "phone" and find_order_number(str(value)) == "".join(c for c in contact if c.isdigit()):
-            return {"contact": None, "pending_answer": None}  # an order number, not a phone: its own check runs
         try:
             if kind == "email":
                 customer_id = await client(tracker).verify(str(number), email=contact)
             else:
                 customer_id = await client(tracker).verify(str(number), phone=contact)
         except PlatformRejected as exc:
-            return self._rejected(dispatcher, tracker, exc)
+            return {**self._rejected(dispatcher, tracker, exc), "offered_contact": None}
         except PlatformUnavailable:
-            return _outage(dispatcher, tracker, "contact", value)
+            return {**_outage(dispatcher, tracker, "contact", value), "offered_contact": None}
         masked = mask_email(contact) if kind == "email" else mask_phone(language(tracker), contact)
         if customer_id is not None:
             dispatcher.utter_message(response="utter_verified", contact=masked)
@@ -131,13 +159,14 @@ class ValidateOrderForm(FormValidationAction):
                 "verified_customer_id": customer_id,
                 "verify_attempts": 0.0,
                 "pending_answer": None,
+                "offered_contact": None,
             }
         tries = int(tracker.get_slot("verify_attempts") or 0) + 1
         if tries >= MAX_TRIES:
             dispatcher.utter_message(response="utter_verification_locked")
-            return {**self._locked(), "verify_attempts": float(tries)}
+            return {**self._locked(), "verify_attempts": float(tries), "offered_contact": None}
         dispatcher.utter_message(response="utter_verification_failed", contact=masked, tries_left=MAX_TRIES - tries)
-        return {"contact": None, "verify_attempts": float(tries), "pending_answer": None}
+        return {"contact": None, "verify_attempts": float(tries), "pending_answer": None, "offered_contact": None}
 
     @staticmethod
     def _locked() -> dict[str, Any]:

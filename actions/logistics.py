@@ -35,12 +35,15 @@ def _no_parcel(lang: Lang, tracking: dict[str, Any]) -> str:
     return say(lang, key, number=tracking["order_number"])
 
 
-def _problem_lines(lang: Lang, problem: dict[str, Any]) -> list[str]:
+def problem_notice(lang: Lang, problem: dict[str, Any]) -> tuple[list[str], list[dict[str, str]], list[EventType]]:
+    """A shipment exception, the same whichever question found it: apology, detail, the current estimate,
+    the remedies as buttons, and the handoff reason a person would get."""
     apology = say(lang, f"apology.{problem['kind']}" if problem["kind"] in APOLOGIES else "apology.other")
     lines = [say(lang, "tracking.problem", apology=apology, detail=problem["detail"])]
     if problem.get("new_estimate"):
         lines.append(say(lang, "tracking.new_estimate", date=day(lang, problem["new_estimate"])))
-    return lines
+    buttons = [remedy_button(lang, r) for r in problem["remedies"]]
+    return lines, buttons, [SlotSet("handoff_reason", f"parcel_{problem['kind']}")]
 
 
 def describe_tracking(lang: Lang, tracking: dict[str, Any]) -> tuple[str, list[dict[str, str]], list[EventType]]:
@@ -60,16 +63,16 @@ def describe_tracking(lang: Lang, tracking: dict[str, Any]) -> tuple[str, list[d
             for e in s["events"][-SHOWN_EVENTS:]
         ]
         problem = s.get("exception")
+        notice: list[str] = []
         if problem:
-            lines += _problem_lines(lang, problem)
+            notice, buttons, events = problem_notice(lang, problem)
         elif s["status"] != "delivered" and s.get("estimated_delivery"):
             lines.append(say(lang, "tracking.expected", date=day(lang, s["estimated_delivery"])))
+        lines += notice
         if s.get("delivery_change_allowed"):
             lines.append(say(lang, "tracking.change_allowed"))
         if problem:
             lines.append(say(lang, "tracking.remedies"))
-            buttons = [remedy_button(lang, r) for r in problem["remedies"]]
-            events = [SlotSet("handoff_reason", f"parcel_{problem['kind']}")]
     return "\n".join(lines), buttons, events
 
 

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk.events import EventType
+
+from actions.logistics import problem_notice
 from actions.phrases import Lang, say, word
 from actions.text import bullet_list, day, moment, money, payment_name
 
 
 def shipment_line(lang: Lang, s: dict[str, Any]) -> str:
-    """One shipment in a sentence: carrier, tracking number, state, ETA, latest scan."""
+    """One shipment in a sentence: carrier, tracking number, state, ETA, latest scan (a problem is told apart)."""
     status = word(lang, "shipment_status", s["status"])
     line = say(lang, "shipment.head", carrier=s["carrier"], tracking=s["tracking_number"], status=status)
-    if s["status"] not in ("delivered",) and s.get("estimated_delivery"):
+    if s["status"] not in ("delivered",) and s.get("estimated_delivery") and not s.get("exception"):
         line += say(lang, "shipment.expected", date=day(lang, s["estimated_delivery"]))
     last = s.get("last_event")
     if last:
         at = moment(lang, last["at"])
         line += say(lang, "shipment.last_scan", description=last["description"], location=last["location"], at=at)
-    if s.get("exception"):
-        line += say(lang, "shipment.problem", detail=s["exception"]["detail"].rstrip(".。"))
     return line + say(lang, "stop")
 
 
@@ -56,3 +57,13 @@ def describe_order(lang: Lang, order: dict[str, Any]) -> str:
         amount, stage = money(lang, r["amount"], currency), word(lang, "refund_step", r["stage"])
         lines.append(say(lang, "order.refund", number=r["number"], amount=amount, stage=stage))
     return "\n".join(lines)
+
+
+def order_answer(lang: Lang, order: dict[str, Any]) -> tuple[str, list[dict[str, str]], list[EventType]]:
+    """The lookup's answer; a shipment with a problem adds the same notice and remedies as tracking does."""
+    text = describe_order(lang, order)
+    problem = next((s["exception"] for s in order["shipments"] if s.get("exception")), None)
+    if problem is None:
+        return text, [], []
+    lines, buttons, events = problem_notice(lang, problem)
+    return "\n".join([text, *lines, say(lang, "tracking.remedies")]), buttons, events

@@ -76,7 +76,6 @@ PHRASES: dict[str, dict[Lang, str]] = {
         "en": ". Latest scan: {description}, {location}, {at}",
         "zh": "。最新扫描：{description}，{location}，{at}",
     },
-    "shipment.problem": {"en": ". Problem: {detail}", "zh": "。问题：{detail}"},
     "tracking.cancelled": {
         "en": "Order {number} was cancelled, so nothing was shipped.",
         "zh": "订单{number}已取消，因此没有发货。",

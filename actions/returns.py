@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -78,6 +79,17 @@ def _ship_back(lang: Lang, deadline: str | None) -> str:
     return say(lang, "return.nothing_to_send")
 
 
+def valid_choice(tracker: Tracker, slot: str, valid: Iterable[str]) -> str | None:
+    """The slot's value if it is one of `valid`; else a valid value among the latest message's entities
+    (the classifier may tag a stray word first, as in '我改主意了' -> '我', 'no_reason')."""
+    allowed = set(valid)
+    value = tracker.get_slot(slot)
+    if value in allowed:
+        return str(value)
+    entities = tracker.latest_message.get("entities") or []
+    return next((str(e["value"]) for e in entities if e.get("entity") == slot and e.get("value") in allowed), None)
+
+
 class ActionConfirmReturn(PlatformAction):
     """Restates exactly what a return would do (items, refund, ship-back date) and asks for a yes."""
 
@@ -86,16 +98,19 @@ class ActionConfirmReturn(PlatformAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number, lang = verified_order(tracker), language(tracker)
-        reason = tracker.get_slot("return_reason")
-        if number is None or reason not in REASONS:
+        reason, issue = valid_choice(tracker, "return_reason", REASONS), valid_choice(tracker, "quality_issue", ISSUES)
+        if number is None or reason is None:
             dispatcher.utter_message(response="utter_ask_which_order_first")
             return []
+        chosen = {"return_reason": reason, "quality_issue": issue}
+        fixed = [SlotSet(name, value) for name, value in chosen.items() if tracker.get_slot(name) != value]
+        tracker.slots.update(chosen)
         items = await client(tracker).eligibility(number)
-        if reason == "quality" and tracker.get_slot("quality_issue") not in ISSUES:
+        if reason == "quality" and issue is None:
             virtual = all(i["quality"]["code"] == "invalid_code_only" for i in items if i["quality"]["allowed"])
             keys = ["invalid_code"] if virtual else ["defective", "damaged_in_transit", "not_as_described"]
             dispatcher.utter_message(response="utter_ask_quality_issue", buttons=[issue_button(lang, k) for k in keys])
-            return []
+            return fixed
         body = _plan_body(tracker, items)
         if not body["item_ids"]:
             dispatcher.utter_message(response="utter_return_nothing_eligible", buttons=[human_button(lang)])
@@ -111,7 +126,7 @@ class ActionConfirmReturn(PlatformAction):
             expected=day(lang, plan["expected_completion"]),
             ship_back=_ship_back(lang, plan["ship_back_by"]),
         )
-        return [SlotSet("return_item_ids", body["item_ids"])]
+        return [*fixed, SlotSet("return_item_ids", body["item_ids"])]
 
 
 class ActionFileReturn(PlatformAction):

@@ -22,17 +22,31 @@ def _plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def find_order_numbers(text: str) -> list[str]:
+    """Every 8-digit order number in `text`, in order: '80000001.', '#80000001', '订单80000001还没到'."""
+    return [str(run) for run in _DIGIT_RUN.findall(_plain(text)) if len(run) == 8]
+
+
 def find_order_number(text: str) -> str | None:
-    """The 8-digit order number in `text`: '80000001.', '#80000001', 'order no. 80000001', '订单80000001还没到'."""
-    for run in _DIGIT_RUN.findall(_plain(text)):
-        if len(run) == 8:
-            return str(run)
-    return None
+    """The first order number in `text`, if any."""
+    return next(iter(find_order_numbers(text)), None)
 
 
 def has_malformed_number(text: str) -> bool:
     """Whether `text` holds a number that looks meant as an order number but is not 8 digits."""
     return find_order_number(text) is None and bool(_DIGIT_RUN.search(_plain(text)))
+
+
+def _without_order_numbers(text: str) -> str:
+    """`text` with its order numbers blanked, so none is read as a phone nor glued to one ('80000005
+    13800001234'); an 8-digit run inside a phone ('021-12345678', '+65 91234567') stays."""
+
+    def blank(m: re.Match[str]) -> str:
+        before, after = text[max(0, m.start() - 2) : m.start()], text[m.end() : m.end() + 1]
+        in_phone = re.search(r"[+\-(]\s?$|\d\s$", before) or (after and after in "-)")
+        return m.group(0) if len(m.group(1)) != 8 or in_phone else " "
+
+    return _DIGIT_RUN.sub(blank, text)
 
 
 def read_contact(text: str) -> tuple[str, str] | None:
@@ -41,7 +55,7 @@ def read_contact(text: str) -> tuple[str, str] | None:
     found = _EMAIL.search(stripped)
     if found:
         return "email", found.group(0)
-    phone = _PHONE.search(stripped)
+    phone = _PHONE.search(_without_order_numbers(stripped))
     if phone and sum(c.isdigit() for c in phone.group(0)) >= 7:
         return "phone", phone.group(0)
     return None

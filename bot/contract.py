@@ -129,7 +129,7 @@ class Handoff:
 
 @dataclass(frozen=True)
 class Fallback:
-    """`{"fallback": {"misses": n}}`: the bot did not understand `n` messages in a row (2 queue it)."""
+    """`{"fallback": {"misses": n}}`: the bot did not understand `n` messages in a row (3: the customer is stuck)."""
 
     misses: int
 

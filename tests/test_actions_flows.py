@@ -13,7 +13,7 @@ from actions.complaints import ActionFileComplaint
 from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoff
 from actions.logistics import ActionLogisticsRemedy
-from actions.requests import ActionRetry, ActionSecureAccount, ActionServeRequest
+from actions.requests import ActionRetry, ActionSecureAccount, ActionServeRequest, ActionStartRequest
 from actions.returns import ActionConfirmReturn, ActionFileReturn
 from tests.botkit import make_tracker, run, user_turn
 from tests.conftest import Platform
@@ -373,13 +373,47 @@ async def test_two_stage_fallback() -> None:
         }
     ]
     assert events == []
-    second = make_tracker({}, "what's the weather", "out_of_scope", history=[user_turn("nlu_fallback", "blorp")])
+    second = make_tracker({}, "flibber", "nlu_fallback", history=[user_turn("nlu_fallback", "blorp")])
     messages, events = await run(ActionFallback(), second)
     assert messages == [
         {"response": "utter_fallback_offer_human", "buttons": [HUMAN, {"title": "No, thanks", "payload": "/deny"}]},
         {"custom": {"fallback": {"misses": 2}}},
     ]
     assert events == [slot("handoff_reason", "fallback")]
+
+
+async def test_a_third_miss_in_a_row_hands_off() -> None:
+    """Clearly stuck: the bot hands off itself, with the reason `fallback`."""
+    history = [user_turn("nlu_fallback", "blorp"), user_turn("nlu_fallback", "flibber")]
+    messages, events = await run(ActionFallback(), make_tracker({}, "zorp", "nlu_fallback", history=history))
+    assert messages[0] == {"custom": {"fallback": {"misses": 3}}}
+    assert messages[1] == {"response": "utter_handoff"}
+    assert messages[2]["custom"]["handoff"]["reason"] == "fallback"
+    assert {"event": "pause", "timestamp": None} in events
+
+
+async def test_out_of_scope_is_answered_honestly_and_never_offers_a_person() -> None:
+    history = [user_turn("nlu_fallback", "blorp"), user_turn("out_of_scope", "tell me a joke")]
+    tracker = make_tracker({}, "what's the weather", "out_of_scope", history=history)
+    messages, events = await run(ActionFallback(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_out_of_scope"]
+    assert HUMAN in messages[0]["buttons"]
+    assert events == []
+    # small talk between two misses breaks the count: no offer, no handoff
+    history = [user_turn("nlu_fallback", "blorp"), user_turn("out_of_scope", "what's the weather")]
+    messages, _ = await run(ActionFallback(), make_tracker({}, "flibber", "nlu_fallback", history=history))
+    assert [m.get("response") for m in messages] == ["utter_fallback_rephrase"]
+
+
+async def test_a_miss_with_an_order_number_keeps_the_number_for_the_chosen_flow() -> None:
+    text = "yo so my cousin said 80000005 is stuck or smth??"
+    messages, _ = await run(ActionFallback(), make_tracker({}, text, "nlu_fallback"))
+    assert messages[0]["response"] == "utter_fallback_order"
+    assert messages[0]["order_number"] == "80000005"
+    pressed = make_tracker({}, "/track_shipment", "track_shipment", history=[user_turn("nlu_fallback", text)])
+    _, events = await run(ActionStartRequest(), pressed)
+    assert slot("order_number", "80000005") in events
+    assert slot("request", "track") in events
 
 
 async def test_platform_down_keeps_state_and_retry_resumes(

@@ -127,9 +127,33 @@ def test_complaint_categories_in_chinese(text: str, category: str | None) -> Non
 
 
 async def test_the_complaint_form_reads_a_chinese_category() -> None:
-    tracker = make_tracker({**ZH, "requested_slot": "complaint_category"}, "快递员把包裹扔在门口", "complaint")
+    tracker = make_tracker({**ZH, "requested_slot": "complaint_category"}, "快递", "complaint")
     got = await ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), tracker, domain())
     assert got == {"complaint_category": "delivery"}
+    told = make_tracker({**ZH, "requested_slot": "complaint_category"}, "快递员把包裹直接扔在门口了", "complaint")
+    got = await ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), told, domain())
+    assert got == {"complaint_category": "delivery", "complaint_description": "快递员把包裹直接扔在门口了"}
+
+
+async def test_the_complaint_form_leaves_a_request_for_a_person_to_its_rule() -> None:
+    asked = {"requested_slot": "complaint_category"}
+    for text, intent in (
+        ("I want to talk to a real agent", "human_agent"),
+        ("客服态度太差了我要找人工", "human_agent"),
+    ):
+        tracker = make_tracker(asked, text, intent)
+        assert await ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), tracker, domain()) == {}
+
+
+async def test_the_complaints_first_message_never_reads_as_a_security_report() -> None:
+    """Only the security intent or the question's answer freezes an account, not words of the complaint."""
+    history = [user_turn("complaint", "I want to complain, somebody scammed me with a fake product")]
+    tracker = make_tracker({}, "li.wei@example.com", "inform", history=history)
+    got = await ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), tracker, domain())
+    assert got == {}
+    served = [*history, {"event": "action", "name": "action_file_complaint"}]
+    tracker = make_tracker({}, "80000001", "inform", history=served)
+    assert await ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), tracker, domain()) == {}
 
 
 async def test_a_chinese_request_keeps_its_order_number() -> None:
@@ -230,6 +254,19 @@ async def test_return_eligibility_and_buttons_in_chinese(bot_platform: Platform)
     assert not ENGLISH.search(text)
 
 
+async def test_a_stray_word_tagged_before_the_reason_is_passed_over(bot_platform: Platform) -> None:
+    """'我改主意了' may come back as two entities, '我' first: the valid one is the reason."""
+    entities = [
+        {"entity": "return_reason", "value": "我", "start": 0, "end": 1},
+        {"entity": "return_reason", "value": "no_reason", "start": 1, "end": 5},
+    ]
+    slots = zh("80000001", "return", return_reason="我")
+    tracker = make_tracker(slots, "我改主意了", "choose_return_reason", entities=entities)
+    messages, events = await run(ActionConfirmReturn(), tracker)
+    assert messages[0]["response"] == "utter_confirm_return"
+    assert slot("return_reason", "no_reason") in events
+
+
 async def test_return_plan_is_restated_in_chinese(bot_platform: Platform) -> None:
     tracker = make_tracker(zh("80000001", "return", return_reason="no_reason"), intent="choose_return_reason")
     messages, events = await run(ActionConfirmReturn(), tracker)
@@ -309,7 +346,7 @@ async def test_fallback_and_outage_buttons_in_chinese(monkeypatch: pytest.Monkey
     ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "refund_status", "confidence": 0.3}]
     messages, _ = await run(ActionFallback(), make_tracker(ZH, "啊啊", "nlu_fallback", ranking=ranking))
     assert titles(messages[0]) == ["我的退款到哪了", "查询订单", "查询物流", "转人工客服"]
-    second = make_tracker(ZH, "今天天气", "out_of_scope", history=[user_turn("nlu_fallback", "啊")])
+    second = make_tracker(ZH, "嗯嗯啊", "nlu_fallback", history=[user_turn("nlu_fallback", "啊")])
     messages, _ = await run(ActionFallback(), second)
     assert titles(messages[0]) == ["转人工客服", "不用了，谢谢"]
     monkeypatch.setenv("PLATFORM_URL", "http://127.0.0.1:9")
@@ -342,4 +379,4 @@ async def test_contacts_written_in_chinese_verify(bot_platform: Platform, text: 
 async def test_a_wrong_phone_is_masked_in_chinese(bot_platform: Platform) -> None:
     result, messages = await check_contact("手机13900002002")
     assert messages == [{"response": "utter_verification_failed", "contact": "尾号2002的手机", "tries_left": 2}]
-    assert result == {"contact": None, "verify_attempts": 1.0, "pending_answer": None}
+    assert result == {"contact": None, "verify_attempts": 1.0, "pending_answer": None, "offered_contact": None}

@@ -105,9 +105,11 @@ async def test_a_whole_conversation_records_each_move_once(desk: Desk) -> None:
 
 async def test_an_escalation_by_the_gateway_pauses_the_bot(desk: Desk) -> None:
     conv_id, _ = desk.open("web")
-    bot(desk).next = BotReply(messages=[{"text": "Sorry?", "buttons": []}], misses=2)
+    bot(desk).next = BotReply(messages=[{"text": "Want a person?", "buttons": []}], misses=2)
+    assert (await desk.turns.customer_message(conv_id, "blorp"))["status"] == "bot"  # offered, not queued
+    bot(desk).next = BotReply(messages=[{"text": "Sorry?", "buttons": []}], misses=3)
     assert (await desk.turns.customer_message(conv_id, "blorp"))["status"] == "queued"
-    assert bot(desk).calls == [("send", "blorp"), ("pause", conv_id)]
+    assert bot(desk).calls == [("send", "blorp"), ("send", "blorp"), ("pause", conv_id)]
     assert history(desk, conv_id)[-1] == ("bot", "queued")
 
 

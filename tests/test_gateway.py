@@ -114,10 +114,14 @@ async def test_firm_but_calm_customer_stays_with_the_bot(gateway: Gateway) -> No
     assert reply["status"] == "bot"
 
 
-async def test_two_fallbacks_in_a_row_escalate(gateway: Gateway) -> None:
+async def test_a_customer_stuck_three_times_escalates(gateway: Gateway) -> None:
+    """Small talk is answered and never queued; two messages not understood offer a person, three hand off."""
     c = await open_conversation(gateway)
     assert (await say(gateway, c, "tell me a joke"))["status"] == "bot"
-    reply = await say(gateway, c, "what's the weather like today")
+    assert (await say(gateway, c, "what's the weather like today"))["status"] == "bot"
+    assert (await say(gateway, c, "it's the one from before"))["status"] == "bot"
+    assert (await say(gateway, c, "the blue one"))["status"] == "bot"
+    reply = await say(gateway, c, "that other thing I said")
     assert reply["status"] == "queued"
     token = await login(gateway)
     _, detail = await call(gateway, "GET", f"/api/agent/conversations/{c.id}", token=token)

@@ -20,15 +20,17 @@ from bot.gateway.rasa import BotReply
 from bot.gateway.views import queue_position
 
 ONLINE_WINDOW = timedelta(minutes=2)
+STUCK_MISSES = 3
 _DOWN_EN, _DOWN_ZH = both("summary_bot_down")
 BOT_DOWN = Handoff.for_reason("bot_unavailable", summary=_DOWN_EN, summary_zh=_DOWN_ZH)
 
 
 def decide(reply: BotReply, anger: Assessment, recent: list[str]) -> tuple[str, Handoff] | None:
-    """Who escalates this answer, and how: the bot's own handoff, two misses in a row, or anger."""
+    """Who escalates this answer, and how: the bot's own handoff, anger, or three misses in a row (the bot
+    offers a person at two and hands off at three itself; this catches a bot that does not)."""
     if reply.handoff:
         return "bot", reply.handoff
-    if reply.misses >= 2:
+    if reply.misses >= STUCK_MISSES:
         en, zh = both("summary_fallback", last=recent[-1])
         return "gateway", Handoff.for_reason("fallback", summary=en, summary_zh=zh)
     if anger.angry:
