@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,12 +20,46 @@ ACTION_TOKEN = "test-action-token"
 BIN = Path(sys.executable).parent
 
 
+# Vague messages a customer stuck might send; the model decides which it does not understand.
+VAGUE = (
+    "it's the one from before",
+    "the blue one",
+    "that other thing I said",
+    "the one from last time",
+    "like I said earlier",
+    "the same as before",
+    "what I told you",
+    "the thing I mentioned",
+    "whatever it was",
+    "that one over there",
+    "the usual",
+    "you know which",
+)
+
+
 @dataclass
 class Stack:
     rasa_url: str
     platform_url: str
     actions_url: str
     processes: list[subprocess.Popen[bytes]]
+
+    def not_understood(self, count: int) -> list[str]:
+        """`count` of the VAGUE messages this stack's model classifies as `nlu_fallback`: tests of the
+        misses do not depend on how one retrain happens to read one sentence."""
+        found = []
+        for text in VAGUE:
+            request = urllib.request.Request(
+                f"{self.rasa_url}/model/parse?token={RASA_TOKEN}",
+                data=json.dumps({"text": text}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if json.loads(response.read())["intent"]["name"] == "nlu_fallback":
+                    found.append(text)
+            if len(found) == count:
+                return found
+        raise AssertionError(f"the model understands all but {len(found)} of tests/stack.py's VAGUE messages")
 
     def stop(self) -> None:
         for proc in self.processes:

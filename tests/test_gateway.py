@@ -114,14 +114,15 @@ async def test_firm_but_calm_customer_stays_with_the_bot(gateway: Gateway) -> No
     assert reply["status"] == "bot"
 
 
-async def test_a_customer_stuck_three_times_escalates(gateway: Gateway) -> None:
+async def test_a_customer_stuck_three_times_escalates(gateway: Gateway, stack: Stack) -> None:
     """Small talk is answered and never queued; two messages not understood offer a person, three hand off."""
+    first, second, third = stack.not_understood(3)
     c = await open_conversation(gateway)
     assert (await say(gateway, c, "tell me a joke"))["status"] == "bot"
     assert (await say(gateway, c, "what's the weather like today"))["status"] == "bot"
-    assert (await say(gateway, c, "it's the one from before"))["status"] == "bot"
-    assert (await say(gateway, c, "the blue one"))["status"] == "bot"
-    reply = await say(gateway, c, "that other thing I said")
+    assert (await say(gateway, c, first))["status"] == "bot"
+    assert (await say(gateway, c, second))["status"] == "bot"
+    reply = await say(gateway, c, third)
     assert reply["status"] == "queued"
     token = await login(gateway)
     _, detail = await call(gateway, "GET", f"/api/agent/conversations/{c.id}", token=token)
