@@ -146,3 +146,14 @@ async def test_the_bot_says_what_it_is(gw: Gateway) -> None:
     ):
         _, reply = await conversation(gw, question)
         assert "virtual assistant" in said(reply) or "智能客服助手" in said(reply), (question, said(reply))
+
+
+async def test_the_same_patterns_in_chinese(gw: Gateway) -> None:
+    """A contact in the first message, two orders at once, and no order: in Chinese, answered in Chinese."""
+    _, reply = await conversation(gw, "我的邮箱是li.wei@example.com，订单80000005到哪了？")
+    assert "身份核验通过" in said(reply) and "蓝牙" in said(reply), said(reply)
+    c, reply = await conversation(gw, "80000005到哪了？另外80000001我要退货", "li.wei@example.com")
+    assert "您还问到了订单80000001" in said(reply), said(reply)
+    c, reply = await conversation(gw, "我想退货")
+    reply = await say(gw, c, "我还没下单，就是想先问问")
+    assert "7天" in said(reply) or "七天" in said(reply), said(reply)
