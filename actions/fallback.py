@@ -23,14 +23,20 @@ MAX_SUGGESTIONS = 3
 
 
 def misses_in_a_row(tracker: Tracker) -> int:
-    """How many of the latest user messages, counted back from now, were not understood."""
-    count = 0
+    """How many of the latest user messages, counted back from now, the bot did not understand: classified
+    as `nlu_fallback`, or answered by this action for want of a dialogue path (the message being answered
+    now is one), so a customer told twice "not understood" is offered a person. Small talk breaks the count."""
+    count, answered_by_fallback = 0, True
     for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_fallback":
+            answered_by_fallback = True
         if event.get("event") != "user":
             continue
-        if (event.get("parse_data") or {}).get("intent", {}).get("name") not in MISSES:
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent == "out_of_scope" or not (intent in MISSES or answered_by_fallback):
             break
         count += 1
+        answered_by_fallback = False
     return count
 
 

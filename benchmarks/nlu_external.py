@@ -92,7 +92,7 @@ def with_threshold(parse: dict[str, Any], threshold: float, categories: dict[str
 def fallback_settings(config: Path) -> str:
     """The FallbackClassifier's thresholds in a Rasa config, as text; the sweep applies the first alone."""
     for component in yaml.safe_load(config.read_text())["pipeline"]:
-        if component["name"] == "FallbackClassifier":
+        if component["name"].endswith("FallbackClassifier"):
             return f"fallback {component.get('threshold', 0.3)}, ambiguity {component.get('ambiguity_threshold', 0.1)}"
     raise SystemExit(f"{config} has no FallbackClassifier: out-of-scope messages would start flows")
 

@@ -405,6 +405,17 @@ async def test_out_of_scope_is_answered_honestly_and_never_offers_a_person() -> 
     assert [m.get("response") for m in messages] == ["utter_fallback_rephrase"]
 
 
+async def test_a_message_answered_as_not_understood_counts_as_a_miss_whatever_its_intent() -> None:
+    """A stray "affirm" with nothing to affirm, answered by the fallback, was a miss for the customer too."""
+    answered = [user_turn("affirm", "aaaaa"), {"event": "action", "name": "action_fallback"}]
+    messages, _ = await run(ActionFallback(), make_tracker({}, "uhhh", "nlu_fallback", history=answered))
+    assert messages[0]["response"] == "utter_fallback_offer_human"
+    # the same intent answered by a dialogue path is not a miss
+    served = [user_turn("affirm", "yes"), {"event": "action", "name": "utter_anything_else"}]
+    messages, _ = await run(ActionFallback(), make_tracker({}, "uhhh", "nlu_fallback", history=served))
+    assert messages[0]["response"] == "utter_fallback_rephrase"
+
+
 async def test_a_miss_with_an_order_number_keeps_the_number_for_the_chosen_flow() -> None:
     text = "yo so my cousin said 80000005 is stuck or smth??"
     messages, _ = await run(ActionFallback(), make_tracker({}, text, "nlu_fallback"))
