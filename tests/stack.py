@@ -112,7 +112,8 @@ def start_stack(workdir: Path) -> Stack:
         "platform": [str(BIN / "python"), "-m", "bot.platform"],
         "actions": [str(BIN / "python"), "-m", "bot.action_server"],
         "rasa": [
-            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN, "--interface", "127.0.0.1",
+            str(BIN / "python"), "-m", "bot.rasa_server", "run", "--enable-api", "--auth-token", RASA_TOKEN,
+            "--interface", "127.0.0.1",
             "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
             "--credentials", str(ROOT / "credentials.yml"),
         ],

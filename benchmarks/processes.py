@@ -1,0 +1,56 @@
+"""The stack's processes found by their command lines in /proc, and their resident memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# What `make run` starts (Procfile), by a fragment of each command line.
+STACK = {
+    "gateway": "bot.gateway",
+    "rasa": "bot.rasa_server run",
+    "actions": "bot.action_server",
+    "platform": "bot.platform",
+}
+
+
+def command_lines() -> dict[int, str]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+            except OSError:
+                continue
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size in MB (VmRSS), 0 when the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def stack_pids(exclude: int | None = None) -> dict[str, list[int]]:
+    """PIDs of each stack process (a process with workers has several), the bare bot left out."""
+    pids: dict[str, list[int]] = {name: [] for name in STACK}
+    for pid, cmd in command_lines().items():
+        if pid == exclude or cmd.startswith(("/bin/sh", "sh ", "bash ", "/bin/bash")):
+            continue
+        for name, fragment in STACK.items():
+            if fragment in cmd and "--port 5015" not in cmd:
+                pids[name].append(pid)
+    return pids
+
+
+def memory_report(bare_pid: int) -> str:
+    lines = ["| process | resident memory |", "|---|---|"]
+    for name, pids in stack_pids(exclude=bare_pid).items():
+        total = sum(rss_mb(pid) for pid in pids)
+        lines.append(f"| {name} ({len(pids)} process{'es' if len(pids) != 1 else ''}) | {total:.0f} MB |")
+    lines.append(f"| bare `rasa init` bot | {rss_mb(bare_pid):.0f} MB |")
+    return "\n".join(lines)
