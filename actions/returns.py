@@ -115,7 +115,11 @@ class ActionConfirmReturn(PlatformAction):
         if not body["item_ids"]:
             dispatcher.utter_message(response="utter_return_nothing_eligible", buttons=[human_button(lang)])
             return [SlotSet(s, None) for s in RETURN_SLOTS]
-        plan = await client(tracker).preview_return(number, body)
+        try:
+            plan = await client(tracker).preview_return(number, body)
+        except PlatformRejected as exc:  # e.g. a frozen account: only a person may file its returns
+            dispatcher.utter_message(response="utter_return_refused", reason=exc.message, buttons=[human_button(lang)])
+            return [SlotSet(s, None) for s in RETURN_SLOTS]
         dispatcher.utter_message(
             response="utter_confirm_return",
             order_number=number,

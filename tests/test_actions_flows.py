@@ -204,6 +204,22 @@ async def test_quality_return_first_asks_what_is_wrong(bot_platform: Platform) -
     assert messages[0]["ship_back"] == "Nothing needs to be sent back."
 
 
+async def test_a_return_the_platform_refuses_before_filing_is_explained_not_an_error(bot_platform: Platform) -> None:
+    """A frozen account (after a security report): the plan is refused; the customer hears why, and gets a person."""
+    frozen = await bot_platform.http.post("/api/v1/customers/1/freeze", json={"reason": "hacked"})
+    assert frozen.status == 200
+    tracker = make_tracker(verified("80000001", "return", return_reason="no_reason"), intent="choose_return_reason")
+    messages, events = await run(ActionConfirmReturn(), tracker)
+    assert messages == [
+        {
+            "response": "utter_return_refused",
+            "reason": "The account is frozen; a human agent must handle returns.",
+            "buttons": [HUMAN],
+        }
+    ]
+    assert events[-3:] == [slot("return_reason", None), slot("quality_issue", None), slot("return_item_ids", None)]
+
+
 async def test_filing_twice_files_one_return(bot_platform: Platform) -> None:
     slots = verified("80000001", "return", return_reason="no_reason", return_item_ids=[1, 2])
     messages, events = await run(ActionFileReturn(), make_tracker(slots, "yes", "affirm"))
