@@ -35,21 +35,22 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def stack_pids(exclude: int | None = None) -> dict[str, list[int]]:
-    """PIDs of each stack process (a process with workers has several), the bare bot left out."""
+def stack_pids() -> dict[str, list[int]]:
+    """PIDs of each stack process (a process with workers has several); the shells honcho starts them with
+    are left out. The bare bot (`rasa run`) matches none of the fragments."""
     pids: dict[str, list[int]] = {name: [] for name in STACK}
     for pid, cmd in command_lines().items():
-        if pid == exclude or cmd.startswith(("/bin/sh", "sh ", "bash ", "/bin/bash")):
+        if cmd.startswith(("/bin/sh", "sh ", "bash ", "/bin/bash")):
             continue
         for name, fragment in STACK.items():
-            if fragment in cmd and "--port 5015" not in cmd:
+            if fragment in cmd:
                 pids[name].append(pid)
     return pids
 
 
 def memory_report(bare_pid: int) -> str:
     lines = ["| process | resident memory |", "|---|---|"]
-    for name, pids in stack_pids(exclude=bare_pid).items():
+    for name, pids in stack_pids().items():
         total = sum(rss_mb(pid) for pid in pids)
         lines.append(f"| {name} ({len(pids)} process{'es' if len(pids) != 1 else ''}) | {total:.0f} MB |")
     lines.append(f"| bare `rasa init` bot | {rss_mb(bare_pid):.0f} MB |")

@@ -130,3 +130,10 @@ async def gateway(request: pytest.FixtureRequest, stack: Stack, tmp_path: Path) 
     """The gateway in this process on loopback, over SQLite and over PostgreSQL, talking to the real Rasa."""
     async with running_gateway(gateway_config(database_url(request.param, tmp_path), stack)) as gw:
         yield gw
+
+
+@pytest.fixture
+async def gw(stack: Stack, tmp_path: Path) -> AsyncIterator[Gateway]:
+    """One gateway on SQLite against the real Rasa stack, for tests that do not depend on the database."""
+    async with running_gateway(gateway_config(database_url("sqlite", tmp_path), stack)) as running:
+        yield running

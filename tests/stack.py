@@ -10,6 +10,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.servers import free_port
 
@@ -44,19 +45,23 @@ class Stack:
     actions_url: str
     processes: list[subprocess.Popen[bytes]]
 
+    def parse(self, text: str) -> dict[str, Any]:
+        """What this stack's model makes of `text` (Rasa's /model/parse)."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/model/parse?token={RASA_TOKEN}",
+            data=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.loads(response.read()))
+
     def not_understood(self, count: int) -> list[str]:
         """`count` of the VAGUE messages this stack's model classifies as `nlu_fallback`: tests of the
         misses do not depend on how one retrain happens to read one sentence."""
         found = []
         for text in VAGUE:
-            request = urllib.request.Request(
-                f"{self.rasa_url}/model/parse?token={RASA_TOKEN}",
-                data=json.dumps({"text": text}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=30) as response:
-                if json.loads(response.read())["intent"]["name"] == "nlu_fallback":
-                    found.append(text)
+            if self.parse(text)["intent"]["name"] == "nlu_fallback":
+                found.append(text)
             if len(found) == count:
                 return found
         raise AssertionError(f"the model understands all but {len(found)} of tests/stack.py's VAGUE messages")

@@ -8,7 +8,6 @@ the whole set are written to results/conversations.txt and checked against the g
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import aiohttp
 import pytest
 
 from tests import harness
-from tests.conftest import Gateway, gateway_config, running_gateway
+from tests.conftest import Gateway
 from tests.stack import PLATFORM_KEY, Stack
 from tests.test_gateway import open_conversation, say
 
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.asyncio
 CONVERSATIONS = harness.load()
 RESULTS: dict[str, tuple[harness.Verdict, str]] = {}
 REPORT = Path(__file__).parent.parent / "results" / "conversations.txt"
-
-
-@pytest.fixture
-async def gw(stack: Stack, tmp_path: Path) -> AsyncIterator[Gateway]:
-    async with running_gateway(gateway_config(f"sqlite:///{tmp_path}/app.db", stack)) as running:
-        yield running
 
 
 async def order(stack: Stack, number: str, lang: str) -> dict[str, Any]:

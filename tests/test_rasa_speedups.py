@@ -4,8 +4,6 @@ response selector still chooses the answer of a policy question."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
 
 import jsonschema
@@ -13,7 +11,7 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 
 from bot import rasa_speedups
-from tests.stack import RASA_TOKEN, Stack
+from tests.stack import Stack
 
 ORIGINAL = RemoteAction._validate_action_result
 VALID: list[dict[str, Any]] = [
@@ -60,23 +58,13 @@ def test_apply_installs_the_remedy_in_rasa(action: RemoteAction) -> None:
         RemoteAction._validate_action_result = ORIGINAL  # type: ignore[method-assign]
 
 
-def parse(stack: Stack, text: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/model/parse?token={RASA_TOKEN}",
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return dict(json.loads(response.read()))
-
-
 def test_the_response_selector_answers_retrieval_intents_only(stack: Stack) -> None:
     """The deployed model: a policy question still gets its answer chosen; an order lookup no longer pays for it."""
-    faq = parse(stack, "what's your return policy?")
+    faq = stack.parse("what's your return policy?")
     assert faq["intent"]["name"] == "faq"
     assert faq["response_selector"]["default"]["response"]["intent_response_key"] == "faq/return_policy"
-    zh = parse(stack, "退款一般多久能到账")
+    zh = stack.parse("退款一般多久能到账")
     assert zh["response_selector"]["default"]["response"]["intent_response_key"] == "faq/refund_time"
-    lookup = parse(stack, "where is my order 80000005")
+    lookup = stack.parse("where is my order 80000005")
     assert lookup["intent"]["name"] in ("order_status", "track_shipment")
     assert "default" not in lookup.get("response_selector", {})

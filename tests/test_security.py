@@ -29,13 +29,6 @@ from tests.test_gateway import call, login, open_conversation, say, texts
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-async def gw(stack: Stack, tmp_path: Path) -> AsyncIterator[Gateway]:
-    """One gateway on SQLite against the real Rasa stack."""
-    async with running_gateway(gateway_config(database_url("sqlite", tmp_path), stack)) as running:
-        yield running
-
-
 def stored(gw: Gateway, conv_id: str) -> tuple[Conversation, list[Message]]:
     with gw.app.ctx.desk.sessions() as s:
         conv = s.get(Conversation, conv_id)

@@ -4,26 +4,17 @@ once, corrections, complaint categories in words, frustration, the offer of a pe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Gateway, gateway_config, running_gateway
+from tests.conftest import Gateway
 from tests.stack import Stack
 from tests.test_gateway import Customer, call, open_conversation, say, texts
 
 pytestmark = pytest.mark.asyncio
 ASKS_NUMBER = "What is the order number"
 ASKS_CONTACT = "email address or phone number on order"
-
-
-@pytest.fixture
-async def gw(stack: Stack, tmp_path: Path) -> AsyncIterator[Gateway]:
-    """The dialogue does not depend on the gateway's database: SQLite is enough here."""
-    async with running_gateway(gateway_config(f"sqlite:///{tmp_path}/app.db", stack)) as running:
-        yield running
 
 
 def said(reply: dict[str, Any]) -> str:

@@ -37,9 +37,9 @@ class GroupedFallbackClassifier(FallbackClassifier):
 
     def _should_fallback(self, message: Message) -> bool:
         ranking: list[dict[str, Any]] = message.data.get("intent_ranking") or []
-        if len(ranking) < 2 or ranking[1]["name"] not in self._group(ranking[0]["name"]):
+        group = self._group(ranking[0]["name"]) if ranking else frozenset()
+        if len(ranking) < 2 or ranking[1]["name"] not in group:
             return bool(super()._should_fallback(message))
-        group = self._group(ranking[0]["name"])
         together = sum(r["confidence"] for r in ranking if r["name"] in group)
         outside = next((r["confidence"] for r in ranking if r["name"] not in group), 0.0)
         config = self.component_config
