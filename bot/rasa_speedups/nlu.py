@@ -1,0 +1,120 @@
+"""Rasa's NLU: models loaded without tracing their training step, messages parsed off the event loop,
+sparse features joined without scipy's general `hstack`."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+import numpy as np
+import scipy.sparse
+import tensorflow as tf
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.core.processor import structlogger as processor_log
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.features import Features
+from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+from rasa.utils.tensorflow.model_data import RasaModelData
+from rasa.utils.tensorflow.models import RasaModel
+from scipy.sparse._sputils import get_index_dtype, upcast
+
+NLU_THREADS = 2
+_nlu = ThreadPoolExecutor(max_workers=NLU_THREADS, thread_name_prefix="nlu")
+
+
+async def parse_message(
+    self: MessageProcessor,
+    message: UserMessage,
+    tracker: DialogueStateTracker | None = None,
+    only_output_properties: bool = True,
+) -> dict[str, Any]:
+    """Rasa's `MessageProcessor.parse_message`, with the NLU graph run in threads of its own.
+
+    Rasa runs the NLU pipeline on its event loop, so while TensorFlow and NumPy compute (about half of a
+    parse, during which they release the GIL) no other conversation moves. In `NLU_THREADS` threads the
+    loop serves other conversations meanwhile, and the Rasa process uses a second core. The pipeline's
+    components only read their trained state while they parse, so two messages may be parsed at once.
+    """
+    if self.http_interpreter:
+        parse_data = await self.http_interpreter.parse(message)
+    else:
+        if tracker is None:
+            tracker = DialogueStateTracker.from_events(message.sender_id, [])
+        parse_data = await asyncio.get_running_loop().run_in_executor(
+            _nlu, self._parse_message_with_graph, message, tracker, only_output_properties
+        )
+    self._update_full_retrieval_intent(parse_data)
+    processor_log.debug(
+        "processor.message.parse",
+        parse_data_text=copy.deepcopy(parse_data["text"]),
+        parse_data_intent=parse_data["intent"],
+        parse_data_entities=copy.deepcopy(parse_data["entities"]),
+    )
+    self._check_for_unseen_features(parse_data)
+    return cast(dict[str, Any], parse_data)
+
+
+_rasa_load = RasaModel.load.__func__
+
+
+def load_model(
+    cls: type[RasaModel],
+    model_file_name: str,
+    model_data_example: RasaModelData,
+    predict_data_example: RasaModelData | None = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> RasaModel:
+    """Rasa's `RasaModel.load` with its one training step run eagerly instead of traced into a graph.
+
+    To create every weight before loading the saved ones, Rasa trains the new model on one example.
+    Keras first traces the whole training step (the model, its loss and its gradients) into a graph,
+    which was three quarters of Rasa's start-up here; run eagerly, the step creates the same weights
+    in a fraction of the time. They are then overwritten by the saved weights as before, and prediction
+    is traced and run as before. Fine-tuning, which trains on afterwards, keeps Rasa's way.
+    """
+    if finetune_mode:
+        loaded = _rasa_load(cls, model_file_name, model_data_example, predict_data_example, True, *args, **kwargs)
+        return cast(RasaModel, loaded)
+    model = cls(*args, **kwargs)
+    config = kwargs.get("config", {})
+    model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=True)
+    model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+    model.run_eagerly = config.get(RUN_EAGERLY)  # what Rasa's compile sets: prediction is traced unless configured
+    model.load_weights(model_file_name)
+    if predict_data_example:
+        model.run_inference(predict_data_example)  # traces prediction now, not on the first message
+    return model
+
+
+def combine_sparse_features(self: Features, additional_features: Features) -> None:
+    """Rasa's `Features._combine_sparse_features`, joining the two matrices without scipy's general `hstack`.
+
+    Each message's sparse features from four featurizers are joined pairwise; `hstack` goes through
+    `bmat`, built for any grid of blocks, and cost more than the rest of the featurization. For two
+    blocks side by side the result is the same COO matrix: the entries of the first block, then those of
+    the second with their columns moved right, in the common dtype.
+    """
+    left, right = self.features.tocoo(), additional_features.features.tocoo()
+    if left.shape[0] != right.shape[0]:
+        raise ValueError(
+            f"Cannot combine sparse features as sequence dimensions do not match: {left.shape[0]} != {right.shape[0]}."
+        )
+    shape = (left.shape[0], left.shape[1] + right.shape[1])
+    index = get_index_dtype((left.row, left.col, right.row, right.col), maxval=max(shape))
+    self.features = scipy.sparse.coo_matrix(
+        (
+            np.concatenate([left.data, right.data]).astype(upcast(left.dtype, right.dtype), copy=False),
+            (
+                np.concatenate([left.row, right.row]).astype(index, copy=False),
+                np.concatenate([left.col, right.col + left.shape[1]]).astype(index, copy=False),
+            ),
+        ),
+        shape=shape,
+    )
+    self._cached_fingerprint = None
