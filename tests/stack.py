@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,10 +111,10 @@ def start_stack(workdir: Path) -> Stack:
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(  # as endpoints.yml: trackers in SQLite, which replays events by their time
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n  token: ${{ACTION_SERVER_TOKEN}}\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir}/rasa-tracker.db"\n'
-    )
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())  # the tracker store make run uses
+    settings["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    settings["tracker_store"]["db"] = str(workdir / "rasa-tracker.db")
+    endpoints.write_text(yaml.safe_dump(settings))
     commands = {
         "platform": [str(BIN / "python"), "-m", "bot.platform"],
         "actions": [str(BIN / "python"), "-m", "bot.action_server"],
