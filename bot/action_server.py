@@ -18,6 +18,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot import platform_client
 from bot.errors import bad_request, install_error_handlers, json_body
 from bot.settings import DEMO_ACTION_TOKEN, port, secret, startup
 from bot.tokens import same_secret
@@ -56,6 +57,14 @@ def create_app(config: ActionServerConfig, package: str = "actions") -> Sanic:
     """The rasa_sdk app for `package`: no CORS, JSON errors, a token check before every route but /health."""
     app = create_sdk_app(package, cors_origins=None)
     install_error_handlers(app)  # replaces rasa_sdk's handler, which answers 500 with the request echoed
+
+    @app.before_server_start
+    async def connect(_app: Sanic, _loop: object) -> None:
+        platform_client.keep_connections()
+
+    @app.after_server_stop
+    async def disconnect(_app: Sanic, _loop: object) -> None:
+        await platform_client.release_connections()
 
     @app.on_request
     async def check(request: Request) -> HTTPResponse | None:

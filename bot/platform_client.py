@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -47,6 +48,42 @@ def retry_after_seconds(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
+# Idle connections are closed after this many seconds, before the platform's server would close them
+# (Sanic keeps an idle connection 5 s), so a request never goes out on a connection being closed.
+KEEPALIVE_SECONDS = 2.0
+_kept: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
+def keep_connections() -> None:
+    """From now on, clients in the running event loop share one session and so reuse connections.
+
+    For a server's lifetime (the action server calls it at start and `release_connections` at stop):
+    a new session per call opened a TCP connection to the platform per call, which cost both sides more
+    than the call itself on loopback. Without it every call has a session of its own.
+    """
+    loop = asyncio.get_running_loop()
+    if loop not in _kept or _kept[loop].closed:
+        _kept[loop] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+
+
+async def release_connections() -> None:
+    """Closes the running event loop's shared session, if any."""
+    session = _kept.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[aiohttp.ClientSession]:
+    """The loop's shared session (left open), or a session for this call alone."""
+    kept = _kept.get(asyncio.get_running_loop())
+    if kept is not None and not kept.closed:
+        yield kept
+        return
+    async with aiohttp.ClientSession() as own:
+        yield own
+
+
 class PlatformClient:
     """One method per API call; every call raises PlatformUnavailable or PlatformRejected on failure.
 
@@ -68,8 +105,8 @@ class PlatformClient:
         for attempt in range(self.retries + 1):
             try:
                 async with (
-                    aiohttp.ClientSession(timeout=self.timeout) as http,
-                    http.request(method, url, json=body, headers=all_headers) as resp,
+                    _session() as http,
+                    http.request(method, url, json=body, headers=all_headers, timeout=self.timeout) as resp,
                 ):
                     status = resp.status
                     retry_after = retry_after_seconds(resp.headers.get("Retry-After"))

@@ -7,11 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
 
+from bot import platform_client
 from bot.platform.policy import MAX_FAILED_VERIFICATIONS
 from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable, client_from_env
 from bot.settings import DEMO_PLATFORM_KEY
 from tests.conftest import API_KEY, Platform
+from tests.servers import serve
 
 
 def answer(status: str, body: bytes, headers: str = "") -> bytes:
@@ -182,3 +187,47 @@ async def test_a_chinese_client_reads_chinese(platform: Platform) -> None:
             await client.create_return("80000003", {"reason": "no_reason"}, "k")
         assert (err.value.status, err.value.code) == (409, "not_eligible")
         assert words in err.value.message
+
+
+@asynccontextmanager
+async def keep_alive_server(seen: list[int], keep_alive: float = 5.0) -> AsyncIterator[str]:
+    """The platform's verify answer from a Sanic app that keeps connections, noting each request's client port."""
+    app = Sanic(f"kept_{id(seen)}")
+    app.config.KEEP_ALIVE_TIMEOUT = keep_alive
+
+    @app.post("/api/v1/orders/<number>/verify")
+    async def verify(request: Request, number: str) -> HTTPResponse:
+        seen.append(request.conn_info.client_port if request.conn_info else 0)
+        return json({"verified": True, "customer_id": 7})
+
+    async with serve(app) as url:
+        yield url
+
+
+async def test_kept_connections_are_reused_until_released() -> None:
+    seen: list[int] = []
+    async with keep_alive_server(seen) as url:
+        client = PlatformClient(url, API_KEY)
+        platform_client.keep_connections()
+        try:
+            assert [await client.verify("80000001", email="a@b.c") for _ in range(3)] == ["7"] * 3
+        finally:
+            await platform_client.release_connections()
+        assert len(set(seen)) == 1  # one connection for the three calls
+        for _ in range(2):
+            await client.verify("80000001", email="a@b.c")
+        assert len(set(seen)) == 3  # without a kept session, a connection per call
+
+
+async def test_a_kept_connection_the_platform_closed_is_not_an_outage() -> None:
+    seen: list[int] = []
+    async with keep_alive_server(seen, keep_alive=0.2) as url:
+        client = PlatformClient(url, API_KEY)
+        platform_client.keep_connections()
+        try:
+            for _ in range(3):
+                assert await client.verify("80000001", email="a@b.c") == "7"
+                await asyncio.sleep(0.4)  # the platform closes the idle connection first
+        finally:
+            await platform_client.release_connections()
+    assert len(seen) == 3

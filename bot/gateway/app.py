@@ -107,6 +107,7 @@ def create_app(
         app.ctx.recovery.cancel()
         if app.ctx.telegram is not None:
             await app.ctx.telegram.stop()
+        await app.ctx.desk.rasa.close()
         app.ctx.engine.dispose()
 
     @app.after_server_start
