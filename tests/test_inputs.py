@@ -24,16 +24,20 @@ RETRY = {"title": "Try again", "payload": "/retry"}
     ],
 )
 def test_typed_text_never_reaches_rasa_as_intent_syntax(typed: str, for_bot: str) -> None:
-    assert read_input(typed, None, [HUMAN], [HUMAN]) == CustomerInput(for_bot, typed)
+    assert read_input(typed, None, lambda: [HUMAN], lambda: [HUMAN]) == CustomerInput(for_bot, typed)
 
 
 def test_a_button_offered_in_the_conversation_goes_to_rasa_as_its_payload() -> None:
-    assert read_input("/human_agent", None, [RETRY, HUMAN], [RETRY]) == CustomerInput("/human_agent", "/human_agent")
+    assert read_input("/human_agent", None, lambda: [RETRY, HUMAN], lambda: [RETRY]) == CustomerInput(
+        "/human_agent", "/human_agent"
+    )
 
 
 def test_a_label_is_taken_only_with_a_button_of_the_latest_turn() -> None:
-    assert read_input("/retry", "Try again", [RETRY, HUMAN], [RETRY]) == CustomerInput("/retry", "Try again")
+    assert read_input("/retry", "Try again", lambda: [RETRY, HUMAN], lambda: [RETRY]) == CustomerInput(
+        "/retry", "Try again"
+    )
     for text, label in (("/human_agent", "Talk to a person"), ("/retry", "Talk to a person"), ("li@x.com", "no")):
         with pytest.raises(ApiError) as refused:
-            read_input(text, label, [RETRY, HUMAN], [RETRY])
+            read_input(text, label, lambda: [RETRY, HUMAN], lambda: [RETRY])
         assert refused.value.status == 400 and refused.value.field == "label"

@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import ApiError, conflict
+from bot.errors import ApiError, conflict, not_found
 from bot.gateway import auth, escalation, states
 from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import LiveEvents
@@ -84,8 +85,10 @@ class Desk:
         if not token:
             raise ApiError(401, "unauthorized", "An Authorization: Bearer <token> header is required.")
         with self.sessions() as s:
-            conv = states.load(s, conv_id)
-            if not hmac.compare_digest(conv.token_hash, auth.token_hash(token)):
+            token_hash = s.scalar(select(Conversation.token_hash).where(Conversation.id == conv_id))
+            if token_hash is None:
+                raise not_found("conversation", conv_id)
+            if not hmac.compare_digest(token_hash, auth.token_hash(token)):
                 raise ApiError(403, "forbidden", "This token does not open this conversation.")
 
     def offered(self, conv_id: str) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -31,13 +32,20 @@ class CustomerInput:
     shown: str
 
 
-def read_input(text: str, label: str | None, offered: Buttons, latest: Buttons) -> CustomerInput:
-    """Checks a message against the buttons offered (`latest`: in the bot's last turn); a foreign label is a 400."""
+def read_input(
+    text: str, label: str | None, offered: Callable[[], Buttons], latest: Callable[[], Buttons]
+) -> CustomerInput:
+    """Checks a message against the buttons offered (`latest`: in the bot's last turn); a foreign label is a 400.
+
+    The buttons are looked up only when they matter: for a label, or for text Rasa would read as syntax.
+    """
     if label is not None:
-        if not any(b["payload"] == text and b["title"] == label for b in latest):
+        if not any(b["payload"] == text and b["title"] == label for b in latest()):
             raise bad_request("label", "label is accepted only with a button the bot offered in its latest message.")
         return CustomerInput(text, label)
-    if any(b["payload"] == text for b in offered):
+    if not text.lstrip().startswith("/"):
+        return CustomerInput(text, text)
+    if any(b["payload"] == text for b in offered()):
         return CustomerInput(text, text)
     return CustomerInput(neutralise(text), text)
 

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.gateway import escalation, states
@@ -34,9 +34,7 @@ log = logging.getLogger(__name__)
 
 def _done(s: Session, turn_id: int) -> None:
     """Removes a pending turn in the transaction that stores its outcome."""
-    turn = s.get(PendingTurn, turn_id)
-    if turn is not None:
-        s.delete(turn)
+    s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id))
 
 
 class Turns:
@@ -82,7 +80,9 @@ class Turns:
             if vouched:
                 said = CustomerInput(text, label or text)
             else:
-                said = read_input(text, label, offered_buttons(s, conv), offered_buttons(s, conv, latest=True))
+                said = read_input(
+                    text, label, lambda: offered_buttons(s, conv), lambda: offered_buttons(s, conv, latest=True)
+                )
             msg = states.append(s, conv, "customer", said.shown, self.clock())
             typed = label is None and not said.for_bot.startswith("/")
             conv.language = follow(conv.language, said.shown) if typed else conv.language
@@ -107,7 +107,8 @@ class Turns:
                     .where(PendingTurn.conversation_id == conv_id, PendingTurn.id <= turn_id)
                     .order_by(PendingTurn.id)
                 ).all()
-            result: dict[str, Any] = {"messages": [], "status": self._status(conv_id)}
+            if not ids:  # answered already (the start-up recovery took them)
+                return {"messages": [], "status": self._status(conv_id)}
             for pending in ids:
                 result = await self._take_turn(conv_id, pending)
             return result
