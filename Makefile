@@ -72,6 +72,9 @@ bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-consol
 bench-load: $(STAMP) ## msg/s, p50, p95 of the whole stack beside a bare `rasa init` bot, 1 and 20 customers (needs `make run` up)
 	$(BIN)/python -m benchmarks.load --direct
 
+bench-startup: $(STAMP) $(MODEL) ## Seconds from `make run` to every process answering, median of 3 (stop `make run` first)
+	$(BIN)/python -m benchmarks.startup
+
 bench-nlu: $(STAMP) $(MODEL) ## NLU on ../shared/eval/dev.csv: core accuracy and safe rate per source, vs a TF-IDF baseline
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.nlu_external 2>/dev/null
 
@@ -92,4 +95,4 @@ lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-load bench-nlu bench-nlu-pipelines nlu-data lock clean
+.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-load bench-startup bench-nlu bench-nlu-pipelines nlu-data lock clean

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.processes import memory_report
+from benchmarks.processes import cpu_seconds, memory_report, stack_pids
 from benchmarks.rest_latency import percentile, rasa_headers
 
 CONVERSATION = ["where is my order 80000005", "li.wei@example.com", "thanks"]
@@ -34,24 +34,30 @@ Send = Callable[[aiohttp.ClientSession, str], Awaitable[None]]
 
 @dataclass
 class Run:
-    """One target at one concurrency: every message's latency and the wall time they took."""
+    """One target at one concurrency: every message's latency, the wall time they took, the CPU they cost."""
 
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
+    cpu: float = 0.0  # seconds of CPU of the target's processes, warm-up included
+    messages: int = 0  # messages sent, warm-up included
 
     def row(self, name: str, customers: int) -> str:
         ms = [s * 1000 for s in self.latencies]
         rate = len(ms) / self.wall
         return (
             f"| {name} | {customers} | {rate:.1f} | {statistics.median(ms):.0f} ms "
-            f"| {percentile(ms, 0.95):.0f} ms | {len(ms)} |"
+            f"| {percentile(ms, 0.95):.0f} ms | {1000 * self.cpu / self.messages:.1f} ms | {len(ms)} |"
         )
 
 
 class Target:
-    """Somewhere a customer's conversation can be played: `start` opens one, `send` posts one message."""
+    """Somewhere a customer's conversation can be played: `start` opens one, `send` posts one message.
+
+    `pids` are the processes whose CPU a message costs there.
+    """
 
     name = ""
+    pids: list[int] = []
 
     async def start(self, http: aiohttp.ClientSession) -> Send:
         raise NotImplementedError
@@ -112,12 +118,15 @@ async def customer(http: aiohttp.ClientSession, target: Target, until: float, ru
 async def measure(target: Target, customers: int, seconds: float) -> Run:
     run = Run()
     connector = aiohttp.TCPConnector(limit=customers + 4)
+    cpu_before = sum(cpu_seconds(pid) for pid in target.pids)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
         warm_up = Run()  # one conversation per customer, not counted: connections, caches, the first TF calls
         await asyncio.gather(*(customer(http, target, 0.0, warm_up) for _ in range(customers)))
         began = time.perf_counter()
         await asyncio.gather(*(customer(http, target, began + seconds, run) for _ in range(customers)))
         run.wall = time.perf_counter() - began
+    run.cpu = sum(cpu_seconds(pid) for pid in target.pids) - cpu_before
+    run.messages = len(run.latencies) + len(warm_up.latencies)
     return run
 
 
@@ -176,12 +185,17 @@ async def main() -> None:
         bare = RasaRest(
             "bare `rasa init` bot, in-memory tracker", f"http://127.0.0.1:{BARE_PORT}/webhooks/rest/webhook"
         )
-        targets: list[Target] = [bare, Gateway(args.gateway)]
+        bare.pids = [bare_proc.pid]
+        stack = stack_pids()
+        gateway = Gateway(args.gateway)
+        gateway.pids = [pid for pids in stack.values() for pid in pids]
+        targets: list[Target] = [bare, gateway]
         if args.direct:
-            direct = f"{args.rasa}/webhooks/gateway/webhook"
-            targets.insert(1, RasaRest("ShopDesk Rasa REST directly", direct, rasa_headers()))
+            direct = RasaRest("ShopDesk Rasa REST directly", f"{args.rasa}/webhooks/gateway/webhook", rasa_headers())
+            direct.pids = [pid for name, pids in stack.items() if name != "gateway" for pid in pids]
+            targets.insert(1, direct)
         print(f"{time.strftime('%Y-%m-%d %H:%M')}, {args.seconds:.0f} s per row, conversation: {CONVERSATION}")
-        print("| target | customers | msg/s | p50 | p95 | messages |\n|---|---|---|---|---|---|")
+        print("| target | customers | msg/s | p50 | p95 | CPU per message | messages |\n|---|---|---|---|---|---|---|")
         rates: dict[tuple[str, int], float] = {}
         for customers in (int(c) for c in args.customers.split(",")):
             for target in targets:
