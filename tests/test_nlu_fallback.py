@@ -7,6 +7,7 @@ from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.fallback import GroupedFallbackClassifier
+from tests.stack import Stack
 
 CONFIG = {"threshold": 0.5, "ambiguity_threshold": 0.1}
 GROUPED = GroupedFallbackClassifier({**CONFIG, "interchangeable": [["order_status", "track_shipment"]]})
@@ -45,3 +46,15 @@ def test_the_group_must_still_stand_out_from_the_rest() -> None:
 )
 def test_anything_else_is_decided_as_rasa_decides(ranking: tuple[tuple[str, float], ...]) -> None:
     assert intent(GROUPED, message(*ranking)) == intent(RASA, message(*ranking))
+
+
+def test_text_without_words_is_never_read_as_a_request() -> None:
+    """A keyboard mash the model reads as `nonsense` is not understood, however sure the model is."""
+    unreadable = GroupedFallbackClassifier({**CONFIG, "unreadable": ["nonsense"]})
+    assert intent(unreadable, message(("nonsense", 0.97), ("angry", 0.02))) == "nlu_fallback"
+    assert intent(unreadable, message(("angry", 0.9), ("nonsense", 0.05))) == "angry"
+
+
+def test_the_deployed_model_does_not_understand_keyboard_mashes(stack: Stack) -> None:
+    for mash in ("asdf qwer", "jjjj kkkk", "zxcv uiop hjkl", "啊啊啊啊", "sdfg hjkl"):
+        assert stack.parse(mash)["intent"]["name"] == "nlu_fallback", mash

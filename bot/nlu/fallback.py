@@ -5,7 +5,10 @@ outside a form starts a lookup) at 0.45 and 0.39: Rasa's classifier calls that a
 threshold, and the customer is told "not understood", though each reading serves them (a lookup, and
 both answers carry the parcel's state and any delivery problem). When the top two intents
 are in one group of `interchangeable`, their confidences count together, the top one is kept, and the
-ambiguity is measured against the next intent outside the group. Everything else is Rasa's behaviour.
+ambiguity is measured against the next intent outside the group. An intent of `unreadable` (text with
+no words in it: keyboard mashes) is always a fallback, however sure the model is: otherwise the nearest
+intent of random letters can be anger, and a customer who mistyped is handed to a person. Everything else
+is Rasa's behaviour.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ class GroupedFallbackClassifier(FallbackClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**FallbackClassifier.get_default_config(), "interchangeable": []}
+        return {**FallbackClassifier.get_default_config(), "interchangeable": [], "unreadable": []}
 
     def _group(self, intent: str) -> frozenset[str]:
         for group in self.component_config.get("interchangeable") or []:
@@ -37,6 +40,8 @@ class GroupedFallbackClassifier(FallbackClassifier):
 
     def _should_fallback(self, message: Message) -> bool:
         ranking: list[dict[str, Any]] = message.data.get("intent_ranking") or []
+        if ranking and ranking[0]["name"] in (self.component_config.get("unreadable") or []):
+            return True
         group = self._group(ranking[0]["name"]) if ranking else frozenset()
         if len(ranking) < 2 or ranking[1]["name"] not in group:
             return bool(super()._should_fallback(message))
