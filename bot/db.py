@@ -42,6 +42,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options = {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
+    elif parsed.get_backend_name() != "sqlite":
+        # A server that restarted closed the pooled connections: each is checked before use and replaced.
+        options = {"pool_pre_ping": True}
     engine = create_engine(url, future=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -68,15 +71,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, future=True, expire_on_commit=False)
 
 
-def create_schema(engine: Engine, metadata: MetaData) -> None:
-    """Creates missing tables, and adds columns a newer version defined to tables an older one made.
+_SCHEMA_LOCK = 0x5D0E5C  # the advisory lock held while an instance creates or extends the schema
 
-    The only schema change the services make is adding columns that are nullable or have a server
-    default, so a database from an earlier release keeps working without a migration tool.
+
+def create_schema(engine: Engine, metadata: MetaData) -> None:
+    """Creates missing tables, and adds columns and indexes a newer version defined to tables an older one made.
+
+    The only schema changes the services make are adding columns that are nullable or have a server
+    default, and indexes, so a database from an earlier release keeps working without a migration tool.
     """
-    metadata.create_all(engine)
-    existing = inspect(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # instances starting together: one changes the schema at a time
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        metadata.create_all(connection)
+        existing = inspect(connection)
         for table in metadata.sorted_tables:
             present = {c["name"] for c in existing.get_columns(table.name)}
             for column in table.columns:
@@ -90,3 +98,6 @@ def create_schema(engine: Engine, metadata: MetaData) -> None:
                 if column.server_default is not None:
                     ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"
                 connection.execute(text(ddl))
+        for table in metadata.sorted_tables:
+            for index in table.indexes:  # an index a newer version declared on an older table
+                index.create(connection, checkfirst=True)

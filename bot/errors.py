@@ -11,7 +11,7 @@ from sanic.exceptions import SanicException
 from sanic.http import Http
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,13 @@ def install_error_handlers(app: Sanic) -> None:
         code = _SANIC_CODES.get(status, "error")
         message = (str(exc) or code.replace("_", " ").capitalize() + ".") if status < 500 else "Internal error."
         return json({"error": {"code": code, "message": message}}, status=status)
+
+    @app.exception(OperationalError)
+    async def _database_away(request: Request, exc: OperationalError) -> HTTPResponse:
+        """The database cannot be reached (restarting, the network): nothing was stored, so try again."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        body = {"error": {"code": "unavailable", "message": "The service is briefly unavailable; try again."}}
+        return json(body, status=503, headers={"Retry-After": "2"})
 
     @app.exception(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:

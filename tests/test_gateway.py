@@ -81,6 +81,24 @@ async def test_bot_answers_while_the_conversation_is_with_the_bot(gateway: Gatew
     assert [m["seq"] for m in later["messages"]] == list(range(4, len(transcript["messages"]) + 1))
 
 
+async def test_a_message_sent_again_with_its_client_id_is_stored_and_answered_once(gateway: Gateway) -> None:
+    c = await open_conversation(gateway)
+    body = {"text": "hello", "client_id": "widget-0123456789abcdef"}
+    first = await call(gateway, "POST", f"/api/conversations/{c.id}/messages", body, c.token)
+    again = await call(gateway, "POST", f"/api/conversations/{c.id}/messages", body, c.token)
+    assert first[0] == again[0] == 200 and first[1]["messages"] and again[1]["duplicate"] is True
+    status, transcript = await call(gateway, "GET", f"/api/conversations/{c.id}/messages", token=c.token)
+    assert [m["author"] for m in transcript["messages"]] == ["customer", "bot"]
+    other = await open_conversation(gateway)
+    status, refused = await call(gateway, "POST", f"/api/conversations/{other.id}/messages", body, other.token)
+    assert status == 409 and refused["error"]["code"] == "client_id_reused"
+    for bad in ("short", "x" * 65, "has space 123", "ünïcode-1234", 12345678):
+        status, refused = await call(
+            gateway, "POST", f"/api/conversations/{c.id}/messages", {"text": "hi", "client_id": bad}, c.token
+        )
+        assert status == 400 and refused["error"]["field"] == "client_id", bad
+
+
 async def test_explicit_request_queues_with_the_bots_summary(gateway: Gateway) -> None:
     c, reply = await escalated(gateway)
     assert any("No agent is online right now" in t and "48 hours" in t for t in texts(reply))

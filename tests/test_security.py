@@ -387,7 +387,7 @@ async def test_recovery_waits_for_rasa_and_keeps_the_order(stack: Stack, tmp_pat
     async with running_gateway(config) as gw:
         c = await open_conversation(gw)
         for text in ("one", "two"):
-            gw.app.ctx.desk.turns.store(c.id, text, {}, None, False)  # stored, then the gateway "died"
+            gw.app.ctx.desk.turns.store(c.id, text, {}, None, False, None)  # stored, then the gateway "died"
     async with (
         fake_rasa(ready_after=2.0) as (rasa_url, received),
         running_gateway(gateway_config(config.database_url, stack, rasa_url=rasa_url)) as gw,
@@ -405,11 +405,11 @@ async def test_hand_back_after_an_outage_mid_form_ends_the_form(gw: Gateway) -> 
     reply = await say(gw, c, "where is my order")
     assert "order number" in texts(reply)[0]  # the order form waits for the number
     rasa = gw.app.ctx.desk.rasa
-    real_url, rasa.url = rasa.url, "http://127.0.0.1:9"  # Rasa unreachable for one message
+    real_urls, rasa.urls = rasa.urls, ["http://127.0.0.1:9"]  # Rasa unreachable for one message
     try:
         reply = await say(gw, c, "hmm let me look")
     finally:
-        rasa.url = real_url
+        rasa.urls = real_urls
     assert reply["status"] == "queued"
     alice = await login(gw)
     await call(gw, "POST", f"/api/agent/conversations/{c.id}/claim", token=alice)

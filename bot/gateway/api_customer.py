@@ -43,7 +43,9 @@ async def set_language(request: Request, conv_id: str) -> HTTPResponse:
 async def post_message(request: Request, conv_id: str) -> HTTPResponse:
     desk(request).authorize(conv_id, bearer(request))
     body = parse_body(MessageIn, json_body(request))
-    return json(await desk(request).turns.customer_message(conv_id, body.text, label=body.label))
+    return json(
+        await desk(request).turns.customer_message(conv_id, body.text, label=body.label, client_id=body.client_id)
+    )
 
 
 @customer_api.get("/api/conversations/<conv_id>/messages")

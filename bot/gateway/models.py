@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
 from bot.contract import Priority
@@ -86,11 +86,16 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        Index("ix_messages_client_id", "client_id", unique=True),
+    )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
     seq: Mapped[int] = Column(Integer, nullable=False)
+    # The sender's id of a customer's message (a widget's random id, a Telegram update): stored once.
+    client_id: Mapped[str | None] = Column(String(80))
     author: Mapped[str] = Column(String(16), nullable=False)  # customer | bot | agent | system
     agent_id: Mapped[int | None] = Column(ForeignKey("agents.id"))
     text: Mapped[str] = Column(Text, nullable=False)

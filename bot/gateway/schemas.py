@@ -15,12 +15,14 @@ if TYPE_CHECKING:  # mypy reads constrained types as their base type
     Comment: TypeAlias = str
     Credential: TypeAlias = str
     Rating: TypeAlias = int
+    ClientId: TypeAlias = str
 else:
     Label = constr(strict=True, min_length=1, max_length=MAX_LABEL)
     Note = constr(strict=True, max_length=500, strip_whitespace=True)
     Comment = constr(strict=True, max_length=1000)
     Credential = constr(strict=True, max_length=200)
     Rating = conint(strict=True, ge=1, le=5)
+    ClientId = constr(strict=True, regex=r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class _Strict(BaseModel):
@@ -39,6 +41,8 @@ def _text(value: str) -> str:
 class MessageIn(_Strict):
     text: StrictStr
     label: Label | None = None  # the title of a button the bot offered, shown in the transcript
+    # The sender's id for this message: sent again (a retry after a lost answer), it is stored once.
+    client_id: ClientId | None = None
 
     _check = validator("text", allow_reuse=True)(_text)
 

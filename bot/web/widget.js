@@ -354,19 +354,38 @@
     $("chat-log").scrollTop = $("chat-log").scrollHeight;
   }
 
+  // A random id per message: sent again after a lost answer (a gateway that went away), it is stored once.
+  function newClientId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Sent until the gateway takes it (another gateway behind the load balancer, or this one back), for a
+  // minute; a refusal (4xx) is shown at once.
   async function send(text, label) {
     if (!text.trim() || !conv) return false;
-    try {
-      const resp = await fetch(`/api/conversations/${conv.conversation_id}/messages`, {
-        method: "POST", headers: headers(), body: JSON.stringify(label ? { text, label } : { text }),
-      });
-      if (!resp.ok) throw new Error(`sending answered ${resp.status}`);
-      if (notice === "sendFailed") showNotice(null);
-      await catchUp();
-      return true;
-    } catch (err) {
-      showNotice("sendFailed");
-      return false;
+    const body = label ? { text, label } : { text };
+    body.client_id = newClientId();
+    const started = Date.now();
+    for (let wait = 500; ; wait = Math.min(wait * 2, 8000)) {
+      let resp = null;
+      try {
+        resp = await fetch(`/api/conversations/${conv.conversation_id}/messages`, {
+          method: "POST", headers: headers(), body: JSON.stringify(body),
+        });
+      } catch (err) {
+        resp = null;  // no answer: the message may or may not be stored; its id makes sending again safe
+      }
+      if (resp && resp.ok) {
+        if (notice === "sendFailed" || notice === "unreachable") showNotice(null);
+        await catchUp();
+        return true;
+      }
+      if ((resp && resp.status < 500 && resp.status !== 429) || Date.now() - started > 60000) {
+        showNotice("sendFailed");
+        return false;
+      }
+      showNotice("unreachable");
+      await sleep(wait);
     }
   }
 
