@@ -38,6 +38,11 @@ run: $(STAMP) $(MODEL) ## Start every process (gateway, Rasa, action server, pla
 	@echo "using settings from $(ENV_FILE); Ctrl-C stops everything"
 	$(BIN)/honcho start -f Procfile -e $(ENV_FILE)
 
+run-scaled: $(STAMP) $(MODEL) ## nginx on 8080 before 2 gateways, 2 Rasa, PostgreSQL and Redis (INSTANCES=1 for one of each)
+	@mkdir -p var
+	@echo "using settings from $(ENV_FILE); Ctrl-C stops everything"
+	set -a; source $(ENV_FILE); set +a; $(BIN)/python -m bot.scaled --instances $(or $(INSTANCES),2) --env-file $(ENV_FILE)
+
 test: $(STAMP) $(MODEL) lint typecheck ## Every check: ruff, mypy, rasa data validate, pytest, Rasa story tests
 	$(RASA) data validate --fail-on-warnings --quiet
 	$(BIN)/pytest -q
@@ -72,6 +77,9 @@ bench-gateway: $(STAMP) ## Gateway overhead per message and escalation-to-consol
 bench-load: $(STAMP) ## msg/s, p50, p95 of the whole stack beside a bare `rasa init` bot, 1 and 20 customers (needs `make run` up)
 	$(BIN)/python -m benchmarks.load --direct
 
+bench-scaled: $(STAMP) $(MODEL) ## One instance of each process against two, through nginx, at 20 and 50 customers (about 10 minutes)
+	$(BIN)/python -m benchmarks.scaled
+
 bench-startup: $(STAMP) $(MODEL) ## Seconds from `make run` to every process answering, median of 3 (stop `make run` first)
 	$(BIN)/python -m benchmarks.startup
 
@@ -95,4 +103,4 @@ lock: $(STAMP) ## Rewrite constraints.txt from the installed environment
 clean: ## Remove the venv, trained models, test results and local databases
 	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install train run test lint typecheck format reseed bench-train bench-rest bench-gateway bench-load bench-startup bench-nlu bench-nlu-pipelines nlu-data lock clean
+.PHONY: help install train run run-scaled test lint typecheck format reseed bench-train bench-rest bench-gateway bench-load bench-scaled bench-startup bench-nlu bench-nlu-pipelines nlu-data lock clean

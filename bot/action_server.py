@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse, json
 
 from bot import platform_client
 from bot.errors import bad_request, install_error_handlers, json_body
-from bot.settings import DEMO_ACTION_TOKEN, port, secret, startup
+from bot.settings import DEMO_ACTION_TOKEN, ConfigError, port, secret, startup
 from bot.tokens import same_secret
 
 
@@ -29,13 +29,20 @@ class ActionServerConfig:
     token: str
     host: str = "127.0.0.1"
     port: int = 5055
+    workers: int = 1  # processes serving the port (Sanic's workers); the actions keep no state between calls
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ActionServerConfig:
         """Reads ACTION_SERVER_*; outside demo mode a real token must be given."""
         token = secret(env, "ACTION_SERVER_TOKEN", DEMO_ACTION_TOKEN)
+        workers = env.get("ACTION_SERVER_WORKERS", "1").strip() or "1"
+        if not workers.isascii() or not workers.isdigit() or not 1 <= int(workers) <= 32:
+            raise ConfigError(f"ACTION_SERVER_WORKERS must be a number from 1 to 32, not {workers!r}")
         return cls(
-            token=token, host=env.get("ACTION_SERVER_HOST", "127.0.0.1"), port=port(env, "ACTION_SERVER_PORT", 5055)
+            token=token,
+            host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
+            port=port(env, "ACTION_SERVER_PORT", 5055),
+            workers=int(workers),
         )
 
 
@@ -83,7 +90,7 @@ def main() -> int:
     config = startup("action server", ActionServerConfig.from_env)
     if config is None:
         return 2
-    create_app(config).run(host=config.host, port=config.port, access_log=False, motd=False)
+    create_app(config).run(host=config.host, port=config.port, workers=config.workers, access_log=False, motd=False)
     return 0
 
 

@@ -13,7 +13,8 @@ what the other wrote, but:
   again. A tracker that spans two sessions is not kept: Rasa reads only the latest session.
 - it knows how many events of each tracker it handed out are stored, and appends only the rest in one
   multi-row insert (Rasa's count of the stored events is used only for trackers made elsewhere);
-- SQLite files are opened through `bot.db.make_engine` (pooled connections, WAL).
+- SQLite files are opened through `bot.db.make_engine` (pooled connections, WAL); a database server's
+  pooled connections are checked before use, so a restart of PostgreSQL costs no failed message later.
 
 A kept tracker is lent to one caller at a time: a second `retrieve` while it is out (an HTTP API read
 during a message) reads the database, as Rasa's store would. It is lent again after its holder saves it.
@@ -22,6 +23,7 @@ during a message) reads the database, as Rasa's store would. It is lent again af
 from __future__ import annotations
 
 import json
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,13 +31,35 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import make_engine
+
+
+def _create_table_once(url: str) -> None:
+    """Rasa's events table, created under an advisory lock: several Rasa instances starting together on one
+    PostgreSQL would otherwise race to create it (one fails and logs the error)."""
+    engine = sa.create_engine(url, **create_engine_kwargs(url))
+    try:
+        for attempt in range(30):  # a server still starting refuses connections a little while (as Rasa waits)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TABLE_LOCK})
+                    SQLTrackerStore.Base.metadata.create_all(connection)
+                return
+            except sa.exc.OperationalError:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
+    finally:
+        engine.dispose()
+
+
+_TABLE_LOCK = 0x5D0E5D
 
 
 @dataclass
@@ -56,11 +80,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """Rasa's settings (`dialect`, `db`, `host`, ...), plus how many conversations to keep in memory."""
         if kwargs.get("dialect", "sqlite") == "sqlite" and not kwargs.get("host") and kwargs.get("db"):
             Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)  # before Rasa creates the table
+        if str(kwargs.get("host") or "").startswith("postgresql"):
+            _create_table_once(str(kwargs["host"]))
         super().__init__(*args, **kwargs)
         engine = self.engine
+        url = engine.url.render_as_string(hide_password=False)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             engine.dispose()
-            self.engine = make_engine(engine.url.render_as_string(hide_password=False))
+            self.engine = make_engine(url)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+        elif engine.dialect.name != "sqlite":  # a database server that restarted: stale connections replaced
+            engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()

@@ -78,7 +78,7 @@ class Stack:
                 proc.kill()
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -141,7 +141,7 @@ def start_stack(workdir: Path) -> Stack:
     )
     try:
         for (name, (url, seconds)), proc in zip(health.items(), procs, strict=True):
-            _wait(url, proc, logs[name], seconds)
+            wait_healthy(url, proc, logs[name], seconds)
     except Exception:
         stack.stop()
         raise

@@ -31,7 +31,7 @@ def test_demo_mode_and_telegram_settings() -> None:
     env = {"RASA_TOKEN": "t", "PLATFORM_API_KEY": "k", "TELEGRAM_TOKEN": "1:x", "TELEGRAM_WEBHOOK_URL": "https://h/w"}
     config = GatewayConfig.from_env(env)
     assert (config.telegram_token, config.telegram_webhook_url) == ("1:x", "https://h/w")
-    assert config.telegram_secret and len(config.telegram_secret) >= 32  # random when not given
+    assert config.telegram_secret and len(config.telegram_secret) >= 32  # derived from the token when not given
     assert GatewayConfig.from_env({**env, "TELEGRAM_WEBHOOK_SECRET": "fixed"}).telegram_secret == "fixed"
     with pytest.raises(ConfigError, match="GATEWAY_PORT"):
         GatewayConfig.from_env({**env, "GATEWAY_PORT": "web"})

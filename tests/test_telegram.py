@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.gateway import states
-from bot.gateway.models import ChannelChat
+from bot.gateway.models import ChannelChat, Message
 from bot.gateway.telegram_text import callback_data, split_text
 from tests.conftest import SEEDED_AT, Gateway, database_url, gateway_config, running_gateway
 from tests.fake_telegram import FakeBotApi
@@ -80,10 +80,32 @@ async def test_mode_is_registered_with_telegram(telegram: Telegram) -> None:
     if telegram.mode == "webhook":
         assert telegram.fake.webhook["url"].endswith("/telegram/webhook")
         assert telegram.fake.webhook["secret_token"] == SECRET
+    else:  # polling starts once the gateway is up (the one instance leading, see bot/gateway/cluster.py)
+        for _ in range(50):
+            if "getUpdates" in [m for m, _ in telegram.fake.calls]:
+                break
+            await asyncio.sleep(0.1)
+        methods = [m for m, _ in telegram.fake.calls]
+        assert "deleteWebhook" in methods and "getUpdates" in methods
+
+
+async def test_an_update_delivered_twice_is_handled_once(telegram: Telegram) -> None:
+    """Telegram sends a webhook update again when the first delivery failed; a new poller fetches again
+    what a stopped one had not confirmed: the message is stored and answered once."""
+    update = telegram.fake.update(CHAT, text="hello")
+    assert await telegram.send(update) == 200
+    await telegram.fake.wait_for(CHAT, "shop's assistant")
+    answers = len(telegram.fake.texts_to(CHAT))
+    if telegram.mode == "webhook":
+        assert await telegram.send(update) == 200
     else:
-        assert "deleteWebhook" in methods
-        await asyncio.sleep(0.5)
-        assert "getUpdates" in [m for m, _ in telegram.fake.calls]
+        await telegram.gateway.app.ctx.telegram.unpoll()  # unconfirmed by the old poller: fetched again
+        await telegram.gateway.app.ctx.telegram.app.updater.start_polling(poll_interval=0.2, timeout=5)
+    await asyncio.sleep(1.5)
+    assert len(telegram.fake.texts_to(CHAT)) == answers
+    with telegram.gateway.app.ctx.desk.sessions() as s:
+        stored = s.scalars(select(Message.text).where(Message.client_id == f"telegram:{update['update_id']}")).all()
+    assert stored == ["hello"]
 
 
 async def test_conversation_with_buttons(telegram: Telegram) -> None:

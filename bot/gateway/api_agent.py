@@ -35,7 +35,8 @@ async def check_websocket_token(request: Request) -> None:
 @agent_api.post("/login")
 async def login(request: Request) -> HTTPResponse:
     body = parse_body(LoginIn, json_body(request))
-    return json(await logins(request).login(body.username, body.password, request.ip or "unknown"))
+    client = request.remote_addr or request.ip or "unknown"  # remote_addr: the proxy's X-Forwarded-For
+    return json(await logins(request).login(body.username, body.password, client))
 
 
 @agent_api.get("/queue")

@@ -17,12 +17,12 @@ from sanic.response import HTTPResponse, file, json
 from bot.clock import utcnow
 from bot.db import create_schema, make_engine, make_sessionmaker
 from bot.errors import ApiError, install_error_handlers
+from bot.gateway import cluster
 from bot.gateway.api_agent import agent_api
 from bot.gateway.api_customer import customer_api
 from bot.gateway.assignments import Assignments
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
-from bot.gateway.hub import Hub, LiveEvents
 from bot.gateway.logins import Logins
 from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
@@ -66,14 +66,12 @@ class OrderDetails:
             return {"number": number, "error": f"order details unavailable: {exc}"}
 
 
-def create_app(
-    config: GatewayConfig, clock: Callable[[], datetime] = utcnow, name: str = "gateway", hub: LiveEvents | None = None
-) -> Sanic:
+def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, name: str = "gateway") -> Sanic:
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.WEBSOCKET_PING_INTERVAL = 20
+    app.config.PROXIES_COUNT = config.proxies  # behind nginx: the client's address from X-Forwarded-For
     app.ctx.config = config
-    app.ctx.hub = hub or Hub()
     app.ctx.orders = OrderDetails(PlatformClient(config.platform_url, config.platform_api_key))
     install_error_handlers(app)
     app.blueprint(customer_api)
@@ -87,9 +85,13 @@ def create_app(
         create_schema(engine, Base.metadata)
         app.ctx.engine = engine
         sessions = make_sessionmaker(engine)
-        app.ctx.desk = Desk(sessions, RasaClient(config.rasa_url, config.rasa_token), app.ctx.hub, clock)
+        app.ctx.cluster = cluster.join(config.redis_url, clock)
+        app.ctx.hub = app.ctx.cluster.hub
+        await app.ctx.hub.start()
+        rasa = RasaClient(config.rasa_url, config.rasa_token)
+        app.ctx.desk = Desk(sessions, rasa, app.ctx.hub, clock, locks=app.ctx.cluster.locks)
         app.ctx.assignments = Assignments(app.ctx.desk)
-        app.ctx.logins = Logins(sessions, clock, config.demo)
+        app.ctx.logins = Logins(sessions, clock, config.demo, app.ctx.cluster.limiters)
         for username in app.ctx.logins.prepare():
             log.info("demo agent %s %s", username, "created" if config.demo else "tokens revoked (not in demo mode)")
         app.ctx.telegram = None
@@ -104,7 +106,7 @@ def create_app(
 
     @app.after_server_stop
     async def close(app: Sanic, _loop: object) -> None:
-        app.ctx.recovery.cancel()
+        await app.ctx.cluster.close()
         if app.ctx.telegram is not None:
             await app.ctx.telegram.stop()
         await app.ctx.desk.rasa.close()
@@ -112,8 +114,14 @@ def create_app(
 
     @app.after_server_start
     async def finish_pending(app: Sanic, _loop: object) -> None:
-        # Messages a stopped gateway left unanswered; in the background so the server is ready at once.
-        app.ctx.recovery = asyncio.get_running_loop().create_task(app.ctx.desk.turns.recover())
+        # In the background, so the server is ready at once: messages a stopped gateway left unanswered,
+        # then, forever, turns another instance left (or that a database outage held up).
+        loop, turns = asyncio.get_running_loop(), app.ctx.desk.turns
+        app.ctx.cluster.tasks.append(loop.create_task(turns.recover()))
+        app.ctx.cluster.tasks.append(loop.create_task(turns.sweep()))
+        telegram = app.ctx.telegram
+        if telegram is not None and not config.telegram_webhook_url:  # long polling: one instance polls
+            app.ctx.cluster.tasks.append(loop.create_task(app.ctx.cluster.telegram.run(telegram.poll, telegram.unpoll)))
 
     @app.get("/static/<name:str>")
     async def static(request: Request, name: str) -> HTTPResponse:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.settings import DEMO_PLATFORM_KEY, DEMO_RASA_TOKEN, demo_mode, port, secret
+from bot.settings import DEMO_PLATFORM_KEY, DEMO_RASA_TOKEN, ConfigError, demo_mode, port, secret
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class GatewayConfig:
     telegram_webhook_url: str | None = None
     telegram_secret: str | None = None
     telegram_api_url: str | None = None
+    redis_url: str | None = None  # several instances share live events, locks, presence, limits through it
+    proxies: int = 0  # trusted proxies in front (nginx: 1): the client address comes from X-Forwarded-For
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -42,7 +45,23 @@ class GatewayConfig:
             port=port_number,
             telegram_token=env.get("TELEGRAM_TOKEN") or None,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
-            # Registered with Telegram by the gateway itself, so a random one per start is enough.
-            telegram_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32),
+            # Registered with Telegram by the gateway itself; without one it is derived from the bot's token,
+            # so every instance behind the load balancer checks the same secret.
+            telegram_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or webhook_secret(env.get("TELEGRAM_TOKEN") or ""),
             telegram_api_url=env.get("TELEGRAM_API_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            proxies=count(env, "GATEWAY_PROXIES"),
         )
+
+
+def webhook_secret(token: str) -> str:
+    """A webhook secret only the bot's token holder can derive (Telegram allows A-Z, a-z, 0-9, _ and -)."""
+    return hmac.new(token.encode(), b"shopdesk telegram webhook", hashlib.sha256).hexdigest()
+
+
+def count(env: Mapping[str, str], name: str) -> int:
+    """A small whole number from the environment (0 when unset)."""
+    raw = env.get(name, "0").strip() or "0"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 8:
+        raise ConfigError(f"{name} must be a number from 0 to 8, not {raw!r}")
+    return int(raw)

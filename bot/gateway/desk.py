@@ -25,6 +25,7 @@ from bot.gateway.models import (
     Conversation,
     Status,
 )
+from bot.gateway.ordering import ConversationLocks, TurnLocks
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
 from bot.gateway.states import BotSync
 from bot.gateway.turns import Turns
@@ -43,11 +44,14 @@ class Desk:
         hub: LiveEvents,
         clock: Callable[[], datetime],
         anger: AngerDetector | None = None,
+        locks: TurnLocks | None = None,
     ) -> None:
+        """`locks` order each conversation's turns: in this process unless shared ones are given."""
         self.sessions = sessions
         self.rasa = rasa
         self.hub = hub
         self.clock = clock
+        self.locks = locks if locks is not None else ConversationLocks()  # (an empty one is falsy)
         self.anger = anger or AngerDetector()
         self.views = Views(sessions, clock)
         self.turns = Turns(self)

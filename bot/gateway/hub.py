@@ -1,7 +1,7 @@
 """Live events: customers' widgets, agents' consoles and other channels get what happens as it happens.
 
 `LiveEvents` is the interface the desk and the edges use; `Hub` delivers inside one gateway
-process (what `make run` needs). A shared bus for several gateways implements the same interface.
+process (what `make run` needs); `bot.gateway.bus.SharedHub` adds the other gateways through Redis.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ class LiveEvents(Protocol):
     def add_channel(self, channel: str, listener: Listener) -> None: ...
 
     def agents_connected(self) -> int: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 async def publish(
@@ -77,15 +81,19 @@ class Hub:
                 sockets.discard(ws)
 
     async def to_customer(self, conversation_id: str, channel: str, event: dict[str, Any]) -> None:
-        sockets = self.customers.get(conversation_id)  # .get: no entry kept for chats without a widget
-        if sockets:
-            await self._send(sockets, event)
+        await self.to_widgets(conversation_id, event)
         listener = self.channel_listeners.get(channel)
         if listener is not None:
             try:
                 await listener(conversation_id, event)
             except Exception:
                 log.exception("channel %s failed to deliver to %s", channel, conversation_id)
+
+    async def to_widgets(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """The conversation's widgets connected to this process."""
+        sockets = self.customers.get(conversation_id)  # .get: no entry kept for chats without a widget
+        if sockets:
+            await self._send(sockets, event)
 
     def add_customer(self, conversation_id: str, ws: Any) -> None:
         """A widget's websocket now receives its conversation's events."""
@@ -114,3 +122,9 @@ class Hub:
 
     def agents_connected(self) -> int:
         return len(self.agents)
+
+    async def start(self) -> None:
+        """Nothing to connect to in one process."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect from in one process."""

@@ -13,12 +13,13 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.errors import ApiError, too_many_attempts
 from bot.gateway import auth
 from bot.gateway.models import Agent, AgentToken
-from bot.gateway.ratelimit import FailureLimiter
+from bot.gateway.ratelimit import FailureLimiter, Limiter
 
 TOKEN_LIFETIME = timedelta(hours=12)
 # username, display name, password, skills: created only in demo mode.
@@ -43,42 +44,59 @@ def agent_view(agent: Agent) -> dict[str, Any]:
 
 
 def ensure_agent(sessions: Any, username: str, name: str, password: str, skills: str, now: datetime) -> bool:
-    """Creates the agent unless the username exists; says whether it did."""
-    with sessions.begin() as s:
-        if s.scalars(select(Agent).where(Agent.username == username)).first():
-            return False
-        s.add(
-            Agent(
-                username=username,
-                display_name=name,
-                password_hash=auth.hash_password(password),
-                skills=skills,
-                created_at=now,
+    """Creates the agent unless the username exists; says whether it did (another gateway starting at the
+    same moment may have created it first)."""
+    try:
+        with sessions.begin() as s:
+            if s.scalars(select(Agent).where(Agent.username == username)).first():
+                return False
+            s.add(
+                Agent(
+                    username=username,
+                    display_name=name,
+                    password_hash=auth.hash_password(password),
+                    skills=skills,
+                    created_at=now,
+                )
             )
-        )
-        return True
+            return True
+    except IntegrityError:
+        return False
 
 
 class Logins:
     """Checks passwords and issues agents' tokens; 429 with Retry-After after repeated failures."""
 
-    def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime], demo: bool) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        clock: Callable[[], datetime],
+        demo: bool,
+        limiters: tuple[Limiter, Limiter] | None = None,
+    ) -> None:
+        """`limiters`: attempts per username and per client address (in memory unless shared ones are given)."""
         self.sessions = sessions
         self.clock = clock
         self.demo = demo
-        self.by_username = FailureLimiter(FAILURES_PER_USERNAME, FAILURE_WINDOW, clock)
-        self.by_client = FailureLimiter(FAILURES_PER_CLIENT, FAILURE_WINDOW, clock)
+        self.by_username, self.by_client = limiters or (
+            FailureLimiter(FAILURES_PER_USERNAME, FAILURE_WINDOW, clock),
+            FailureLimiter(FAILURES_PER_CLIENT, FAILURE_WINDOW, clock),
+        )
         self.hashing = asyncio.Semaphore(2)
 
     async def login(self, username: str, password: str, client: str) -> dict[str, Any]:
         """A token for the right password; the same 401 and the same cost for a wrong name or password."""
         name_key, client_key = f"user:{username.casefold()}", f"client:{client}"
-        wait = max(self.by_username.retry_after(name_key), self.by_client.retry_after(client_key))
-        if wait:
-            raise too_many_attempts(f"Too many failed logins; try again in {wait} s.", wait)
         # Counted as failures before the check: a burst of parallel guesses cannot all pass the limit.
-        self.by_username.fail(name_key)
-        client_stamp = self.by_client.fail(client_key)
+        name_stamp, name_wait = await self.by_username.admit(name_key)
+        client_stamp, client_wait = await self.by_client.admit(client_key)
+        if name_stamp is None or client_stamp is None:
+            if name_stamp is not None:
+                await self.by_username.undo(name_key, name_stamp)
+            if client_stamp is not None:
+                await self.by_client.undo(client_key, client_stamp)
+            wait = max(name_wait, client_wait)
+            raise too_many_attempts(f"Too many failed logins; try again in {wait} s.", wait)
         with self.sessions() as s:
             agent = s.scalars(select(Agent).where(Agent.username == username)).first()
             stored = agent.password_hash if agent is not None else _decoy_hash()
@@ -88,8 +106,8 @@ class Logins:
             ok = False  # a demo credential outside demo mode
         if agent is None or not ok:
             raise ApiError(401, "unauthorized", "Wrong username or password.")
-        self.by_username.forget(name_key)
-        self.by_client.undo(client_key, client_stamp)
+        await self.by_username.forget(name_key)
+        await self.by_client.undo(client_key, client_stamp)
         now = self.clock()
         token = auth.new_token()
         with self.sessions.begin() as s:

@@ -1,11 +1,25 @@
-"""One turn at a time per conversation, in arrival order, inside one gateway process."""
+"""One turn at a time per conversation, in arrival order: inside one gateway process, or across several."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, RedisError
+
+log = logging.getLogger(__name__)
+
+
+class TurnLocks(Protocol):
+    """One holder at a time per conversation, served in the order they asked."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class ConversationLocks:
@@ -34,3 +48,50 @@ class ConversationLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class SharedLocks:
+    """One turn at a time per conversation across every gateway instance: this instance's FIFO queue
+    first, then a Redis lock per conversation (REDIS_URL).
+
+    The Redis lock lives `ttl` seconds and is extended while its holder works (a turn may wait 30 s for
+    the bot), so the turns of an instance that died are taken by another within `ttl` seconds. When Redis
+    cannot be reached the turn goes on under this instance's lock alone, and says so in the log.
+    """
+
+    def __init__(self, redis: Redis, ttl: float = 10.0) -> None:
+        self.local = ConversationLocks()
+        self.redis = redis
+        self.ttl = ttl
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        async with self.local.hold(key):
+            lock = self.redis.lock(f"shopdesk:turns:{key}", timeout=self.ttl, sleep=0.02, thread_local=False)
+            try:
+                acquired = await lock.acquire()
+            except (RedisError, OSError) as exc:
+                log.warning("redis unavailable: %s is ordered within this instance only (%s)", key, exc)
+                acquired = False
+            keeper = asyncio.get_running_loop().create_task(self._keep(lock)) if acquired else None
+            try:
+                yield
+            finally:
+                if keeper is not None:
+                    keeper.cancel()
+                    try:
+                        await lock.release()
+                    except (LockError, RedisError, OSError) as exc:  # expired or Redis away: it lapses by itself
+                        log.warning("could not release the lock of %s: %s", key, exc)
+
+    async def _keep(self, lock: Lock) -> None:
+        """Extends the lock to a full `ttl` every third of it, while its turn runs."""
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await lock.reacquire()
+            except (LockError, RedisError, OSError) as exc:
+                log.warning("could not extend the lock %s: %s", lock.name, exc)
+
+    def __len__(self) -> int:
+        return len(self.local)

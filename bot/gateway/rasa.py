@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +12,15 @@ import aiohttp
 
 from bot.contract import Signals
 
+log = logging.getLogger(__name__)
+
 
 class RasaUnavailable(Exception):
     """Rasa (or its action server, which makes Rasa answer 500) could not answer."""
+
+
+class _Unreached(Exception):
+    """This Rasa instance could not be reached, or dropped the connection before answering."""
 
 
 @dataclass
@@ -44,12 +52,16 @@ class RasaClient:
     A slow bot is not a dead bot: waiting for a free slot never counts towards `timeout`. Calls share one
     client session, so connections to Rasa are reused; idle ones are closed after `keepalive` seconds,
     before Rasa's server (Sanic: 5 s) would close them under a request.
+
+    `url` may name several Rasa instances, comma-separated (they share a lock store and a tracker store,
+    so any may answer for any conversation): a conversation goes to one of them, the same each time while
+    it answers, and to the next when it cannot be reached.
     """
 
     def __init__(
         self, url: str, token: str, timeout: float = 30.0, concurrency: int = 8, keepalive: float = 2.0
     ) -> None:
-        self.url = url.rstrip("/")
+        self.urls = [u.strip().rstrip("/") for u in url.split(",") if u.strip()]
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.slots = asyncio.Semaphore(concurrency)
@@ -67,40 +79,50 @@ class RasaClient:
         if self._http is not None:
             await self._http.close()
 
-    async def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
+    async def _post(self, sender: str, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
         async with self.slots:
-            return await self._call(path, body, params)
+            first = zlib.crc32(sender.encode()) % len(self.urls)
+            for url in self.urls[first:] + self.urls[:first]:
+                try:
+                    return await self._call(url, path, body, params)
+                except _Unreached as exc:
+                    log.warning("rasa at %s unreachable, trying the next: %s", url, exc.__cause__)
+            raise RasaUnavailable(f"no Rasa instance reachable for {path}")
 
-    async def _call(self, path: str, body: Any, params: dict[str, str] | None) -> Any:
+    async def _call(self, url: str, path: str, body: Any, params: dict[str, str] | None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            async with self._session().post(f"{self.url}{path}", json=body, params=params, headers=headers) as resp:
+            async with self._session().post(f"{url}{path}", json=body, params=params, headers=headers) as resp:
                 if resp.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {resp.status} on {path}")
                 return await resp.json(content_type=None)
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+            # Not reached, or gone before answering (a crash mid-message): another instance may answer.
+            raise _Unreached() from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa unreachable: {exc!r}") from exc
 
     async def wait_ready(self, seconds: float) -> bool:
-        """Polls Rasa's /status until it answers (a model loaded), for at most `seconds`."""
+        """Polls Rasa's /status until an instance answers (a model loaded), for at most `seconds`."""
         deadline = asyncio.get_running_loop().time() + seconds
         while True:
-            try:
-                async with (
-                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-                    http.get(f"{self.url}/status", params={"token": self.token}) as resp,
-                ):
-                    if resp.status == 200:
-                        return True
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass
+            for url in self.urls:
+                try:
+                    async with (
+                        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+                        http.get(f"{url}/status", params={"token": self.token}) as resp,
+                    ):
+                        if resp.status == 200:
+                            return True
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    pass
             if asyncio.get_running_loop().time() >= deadline:
                 return False
             await asyncio.sleep(1)
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
         raw = await self._post(
-            "/webhooks/gateway/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
+            sender, "/webhooks/gateway/webhook", {"sender": sender, "message": text, "metadata": metadata or {}}
         )
         return parse_reply(raw or [])
 
@@ -114,7 +136,7 @@ class RasaClient:
         """
         events = [{"event": "slot", "name": "language", "value": language}]
         for _ in range(2 if fresh else 1):
-            await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
+            await self._post(sender, f"/conversations/{sender}/tracker/events", events, {"token": self.token})
 
     async def hand_back(self, sender: str, note: str) -> BotReply:
         """Resumes the paused conversation, tells the bot what the agent did, and lets it greet again.
@@ -132,15 +154,15 @@ class RasaClient:
             {"event": "action", "name": "action_listen"},
             {"event": "slot", "name": "agent_note", "value": note},
         ]
-        await self._post(f"/conversations/{sender}/tracker/events", events, params)
-        result = await self._post(f"/conversations/{sender}/trigger_intent", {"name": "handed_back"}, params)
+        await self._post(sender, f"/conversations/{sender}/tracker/events", events, params)
+        result = await self._post(sender, f"/conversations/{sender}/trigger_intent", {"name": "handed_back"}, params)
         return parse_reply((result or {}).get("messages") or [])
 
     async def resume(self, sender: str) -> None:
         """Lets the bot answer again in a conversation that a person resolved."""
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-        await self._post(f"/conversations/{sender}/tracker/events", events, {"token": self.token})
+        await self._post(sender, f"/conversations/{sender}/tracker/events", events, {"token": self.token})
 
     async def pause(self, sender: str) -> None:
         """Pauses the bot for a conversation the gateway escalated on its own (anger, Rasa errors)."""
-        await self._post(f"/conversations/{sender}/tracker/events", [{"event": "pause"}], {"token": self.token})
+        await self._post(sender, f"/conversations/{sender}/tracker/events", [{"event": "pause"}], {"token": self.token})

@@ -14,10 +14,12 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -63,6 +65,7 @@ class TelegramChannel:
         self.app.add_handler(
             MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self.on_other)
         )
+        self.app.add_handler(TypeHandler(Update, self.skip_handled), group=-1)
         self.app.add_error_handler(self.on_error)
         desk.hub.add_channel("telegram", self.deliver)
 
@@ -78,19 +81,38 @@ class TelegramChannel:
                 url=self.settings.webhook_url, secret_token=self.settings.secret, allowed_updates=Update.ALL_TYPES
             )
             log.info("telegram: webhook mode at %s", self.settings.webhook_url)
-        else:
-            await self.app.bot.delete_webhook()
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(poll_interval=0.2, timeout=5)
-            log.info("telegram: long polling")
 
-    async def stop(self) -> None:
+    async def poll(self) -> None:
+        """Starts long polling (one gateway instance polls: the one leading, see `cluster.Leadership`)."""
+        await self.app.bot.delete_webhook()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.2, timeout=5)
+        log.info("telegram: long polling")
+
+    async def unpoll(self) -> None:
+        """Stops long polling; what was fetched and not confirmed is fetched again by the next poller."""
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
+            log.info("telegram: stopped polling")
+
+    async def stop(self) -> None:
+        await self.unpoll()
         await self.app.stop()
         await self.app.shutdown()
 
     # --- inbound --------------------------------------------------------------------------------
+
+    @staticmethod
+    def client_id(update: Update) -> str:
+        """The update's id as the message's sender id: an update delivered twice is stored once."""
+        return f"telegram:{update.update_id}"
+
+    async def skip_handled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before any handler: an update whose message is already stored (Telegram sent it again after a
+        webhook call failed, or a new polling instance fetched what a stopped one had not confirmed) stops here."""
+        if self.desk.turns.seen(self.client_id(update)):
+            log.info("telegram: update %s was handled before", update.update_id)
+            raise ApplicationHandlerStop
 
     async def _forward(self, update: Update, text: str, command_shown: str | None = None, button: bool = False) -> None:
         """Passes a message on; `command_shown` marks a command mapped to a payload, `button` a keyboard press."""
@@ -99,16 +121,19 @@ class TelegramChannel:
             return
         conv_id = self._conversation(update)
         meta = {"telegram_user_id": user.id} if user else {}
+        once = self.client_id(update)
         if command_shown is not None:
-            await self.desk.turns.customer_message(conv_id, text, meta, label=command_shown, vouched=True)
+            await self.desk.turns.customer_message(
+                conv_id, text, meta, label=command_shown, vouched=True, client_id=once
+            )
             return
         # A pressed button counts if the bot offered it in this conversation; a forged one is typed text.
         pressed = next((b for b in self.desk.offered(conv_id) if button and callback_data(b["payload"]) == text), None)
         if pressed is None:
-            await self.desk.turns.customer_message(conv_id, text, meta)
+            await self.desk.turns.customer_message(conv_id, text, meta, client_id=once)
         else:
             await self.desk.turns.customer_message(
-                conv_id, pressed["payload"], meta, label=pressed["title"], vouched=True
+                conv_id, pressed["payload"], meta, label=pressed["title"], vouched=True, client_id=once
             )
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -124,7 +149,9 @@ class TelegramChannel:
         if update.effective_chat is None:
             return
         conv_id = self._conversation(update, fresh=True)
-        await self.desk.turns.customer_message(conv_id, "hello", label="/restart", vouched=True)
+        await self.desk.turns.customer_message(
+            conv_id, "hello", label="/restart", vouched=True, client_id=self.client_id(update)
+        )
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/forget`: revokes this Telegram account's link to a customer."""

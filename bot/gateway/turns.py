@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.errors import conflict
 from bot.gateway import escalation, states
 from bot.gateway.hub import publish
 from bot.gateway.inputs import CustomerInput, offered_buttons, read_input
 from bot.gateway.models import Message, PendingTurn, Status
 from bot.gateway.notices import say
-from bot.gateway.ordering import ConversationLocks
 from bot.gateway.rasa import BotReply, RasaUnavailable
 from bot.gateway.states import BotSync
 from bot.gateway.views import message_view
@@ -37,6 +39,13 @@ def _done(s: Session, turn_id: int) -> None:
     s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id))
 
 
+def _seen(s: Session, client_id: str, conv_id: str | None) -> bool:
+    owner = s.scalar(select(Message.conversation_id).where(Message.client_id == client_id))
+    if owner is not None and conv_id is not None and owner != conv_id:
+        raise conflict("client_id_reused", "This client_id belongs to another conversation's message.")
+    return owner is not None
+
+
 class Turns:
     """The relay between customers and the bot, for one gateway process."""
 
@@ -47,7 +56,7 @@ class Turns:
         self.hub = desk.hub
         self.rasa = desk.rasa
         self.anger = desk.anger
-        self.locks = ConversationLocks()
+        self.locks = desk.locks
         self._running: set[asyncio.Task[Any]] = set()  # strong references to turns and syncs in flight
 
     async def customer_message(
@@ -57,13 +66,19 @@ class Turns:
         metadata: dict[str, Any] | None = None,
         label: str | None = None,
         vouched: bool = False,
+        client_id: str | None = None,
     ) -> dict[str, Any]:
         """Stores the message and its pending turn first (nothing is lost), then answers turns in order.
 
         `label` is the title of a pressed button. `vouched`: the channel itself resolved `text` (a
         Telegram command, or an inline button it matched to an offered one), so it goes to the bot as is.
+        `client_id`: the sender's id for the message; a message sent again with it (a retry after a lost
+        answer, an update delivered twice) is stored once, and the second time nothing is sent to the bot.
         """
-        turn_id, channel, posted = self.store(conv_id, text, metadata or {}, label, vouched)
+        stored = self.store(conv_id, text, metadata or {}, label, vouched, client_id)
+        if stored is None:
+            return {"messages": [], "status": self._status(conv_id), "duplicate": True}
+        turn_id, channel, posted = stored
         # Tasks start in creation order, and each takes its place in the conversation's queue first,
         # so turns are answered in the order they were stored. Shielded: a customer who disconnects
         # does not cancel the turn, whose answer is stored and pushed anyway.
@@ -73,10 +88,28 @@ class Turns:
         return await asyncio.shield(task)
 
     def store(
-        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, vouched: bool
-    ) -> tuple[int, str, dict[str, Any]]:
+        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, vouched: bool, client_id: str | None
+    ) -> tuple[int, str, dict[str, Any]] | None:
+        """The message and its pending turn, in one transaction; None when `client_id` was stored before."""
+        try:
+            return self._store(conv_id, text, metadata, label, vouched, client_id)
+        except IntegrityError:
+            if client_id is not None and self.seen(client_id, conv_id):
+                return None  # the same message, stored meanwhile by a request racing this one
+            raise
+
+    def seen(self, client_id: str, conv_id: str | None = None) -> bool:
+        """Whether a message with this sender's id is stored; another conversation's is a 409."""
+        with self.sessions() as s:
+            return _seen(s, client_id, conv_id)
+
+    def _store(
+        self, conv_id: str, text: str, metadata: dict[str, Any], label: str | None, vouched: bool, client_id: str | None
+    ) -> tuple[int, str, dict[str, Any]] | None:
         with self.sessions.begin() as s:
-            conv = states.load(s, conv_id, lock=True)
+            conv = states.load(s, conv_id, lock=True)  # stores of one conversation wait for each other
+            if client_id is not None and _seen(s, client_id, conv_id):
+                return None
             if vouched:
                 said = CustomerInput(text, label or text)
             else:
@@ -84,6 +117,7 @@ class Turns:
                     text, label, lambda: offered_buttons(s, conv), lambda: offered_buttons(s, conv, latest=True)
                 )
             msg = states.append(s, conv, "customer", said.shown, self.clock())
+            msg.client_id = client_id
             typed = label is None and not said.for_bot.startswith("/")
             conv.language = follow(conv.language, said.shown) if typed else conv.language
             metadata = {**metadata, "language": conv.language}  # the language this turn is answered in
@@ -117,14 +151,23 @@ class Turns:
         with self.sessions() as s:
             return Status(states.load(s, conv_id).status)
 
+    def _pending(self, older_than: float = 0.0) -> list[tuple[str, int]]:
+        """Each conversation with pending turns stored more than `older_than` seconds ago, and its last one."""
+        since = self.clock() - timedelta(seconds=older_than)
+        with self.sessions() as s:
+            return [
+                (str(conv_id), int(turn_id))
+                for conv_id, turn_id in s.execute(
+                    select(PendingTurn.conversation_id, func.max(PendingTurn.id))
+                    .where(PendingTurn.created_at <= since)
+                    .group_by(PendingTurn.conversation_id)
+                    .order_by(func.min(PendingTurn.id))
+                )
+            ]
+
     async def recover(self, wait_for_bot: float = 180.0) -> int:
         """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""
-        with self.sessions() as s:
-            last = s.execute(
-                select(PendingTurn.conversation_id, func.max(PendingTurn.id))
-                .group_by(PendingTurn.conversation_id)
-                .order_by(func.min(PendingTurn.id))
-            ).all()
+        last = self._pending()
         if not last:
             return 0
         if not await self.rasa.wait_ready(wait_for_bot):
@@ -133,6 +176,26 @@ class Turns:
             await self._turns_until(conv_id, turn_id)
         log.info("finished the pending turns of %d conversation(s) left by a previous run", len(last))
         return len(last)
+
+    async def sweep(self, every: float = 2.0, older_than: float = 5.0) -> None:
+        """Forever: turns left pending for `older_than` seconds are taken here, in order, under their lock.
+
+        A turn is normally answered by the gateway that stored it, within seconds. One still pending much
+        later was left by an instance that died (several gateways behind a load balancer) or a database
+        that was away while it was answered; whoever holds the conversation's lock finishes it first, so a
+        turn in progress elsewhere is waited for, found done, and not sent to the bot twice.
+        """
+        while True:
+            await asyncio.sleep(every)
+            try:
+                left = self._pending(older_than)
+            except OperationalError as exc:  # the database is away: the turns stay pending until it is back
+                log.warning("pending turns not swept, the database is unavailable: %s", exc.orig)
+                continue
+            done = await asyncio.gather(*(self._turns_until(c, t) for c, t in left), return_exceptions=True)
+            for (conv_id, _), outcome in zip(left, done, strict=True):
+                if isinstance(outcome, Exception):
+                    log.warning("pending turns of %s not finished yet: %r", conv_id, outcome)
 
     async def _take_turn(self, conv_id: str, turn_id: int) -> dict[str, Any]:
         """Sends one pending turn to the bot, or tells the customer to wait when a person has the conversation."""
