@@ -128,6 +128,27 @@ async def test_events_reach_the_widgets_and_consoles_of_the_other_instance_and_c
         await two.stop()
 
 
+async def test_a_quiet_channel_keeps_its_subscription_and_a_malformed_event_harms_nothing(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    one, two = SharedHub(redis), SharedHub(redis)
+    await one.start()
+    await two.start()
+    try:
+        widget = Socket()
+        two.add_customer("c1", widget)
+        await asyncio.sleep(2.5)  # quiet for longer than the client's socket timeout (1 s)
+        await redis.publish(bus.CHANNEL, "not json")
+        await redis.publish(bus.CHANNEL, '{"from": "x", "to": "customer"}')
+        await one.to_customer("c1", "web", {"type": "message", "message": {"text": "still here"}})
+        await eventually(lambda: widget.sent)
+        assert "still here" in widget.sent[0]
+        assert not [r for r in caplog.records if "subscription lost" in r.getMessage()]
+    finally:
+        await one.stop()
+        await two.stop()
+
+
 async def test_agents_online_are_counted_over_every_instance_heard_from_lately(
     redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:

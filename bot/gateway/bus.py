@@ -44,10 +44,12 @@ class SharedHub:
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
 
     async def stop(self) -> None:
-        """Stops listening and reporting (the Redis client belongs to the cluster, which closes it)."""
+        """Stops listening and reporting, and tells the others this instance holds no consoles any more
+        (the Redis client belongs to the cluster, which closes it)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._publish({"to": "presence", "agents": 0})
 
     async def _publish(self, message: dict[str, Any]) -> None:
         try:
@@ -97,27 +99,37 @@ class SharedHub:
             await asyncio.sleep(HEARTBEAT)
 
     async def _listen(self) -> None:
-        """Delivers the other instances' events to this one's sockets; subscribes again after an outage."""
+        """Delivers the other instances' events to this one's sockets; subscribes again after an outage.
+
+        Reads with a timeout of its own: a blocking read would hit the client's socket timeout whenever
+        the channel is quiet, and each new subscription would miss what was published meanwhile.
+        """
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
-                    async for raw in pubsub.listen():
-                        if raw.get("type") == "message":
-                            await self._deliver(json.loads(raw["data"]))
+                    while True:
+                        raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                        if raw is not None and raw.get("type") == "message":
+                            await self._deliver(raw["data"])
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, ValueError) as exc:
+            except (RedisError, OSError) as exc:
                 log.warning("redis subscription lost, retrying: %s", exc)
                 await asyncio.sleep(1.0)
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
-        sender = message.get("from")
-        if sender == self.instance or not isinstance(sender, str):
-            return
-        if message.get("to") == "customer":
-            await self.local.to_widgets(str(message["conversation_id"]), message["event"])
-        elif message.get("to") == "agents":
-            await self.local.to_agents(message["event"])
-        elif message.get("to") == "presence":
-            self.peers[sender] = (int(message.get("agents", 0)), time.monotonic())
+    async def _deliver(self, data: bytes | str) -> None:
+        """One event from another instance; a malformed one is logged and dropped, never fatal."""
+        try:
+            message = json.loads(data)
+            sender = message.get("from")
+            if sender == self.instance or not isinstance(sender, str):
+                return
+            if message.get("to") == "customer":
+                await self.local.to_widgets(str(message["conversation_id"]), message["event"])
+            elif message.get("to") == "agents":
+                await self.local.to_agents(message["event"])
+            elif message.get("to") == "presence":
+                self.peers[sender] = (int(message.get("agents", 0)), time.monotonic())
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("malformed live event ignored: %r", exc)
