@@ -107,7 +107,12 @@ def install_error_handlers(app: Sanic) -> None:
 
     @app.exception(OperationalError)
     async def _database_away(request: Request, exc: OperationalError) -> HTTPResponse:
-        """The database cannot be reached (restarting, the network): nothing was stored, so try again."""
+        """The database cannot be reached or is busy (restarting, the network, a lock): a 503, so the client
+        tries again; what the request began is rolled back, and a message sent again with its client_id is
+        stored once. Any other database error is a fault of ours: a 500, logged with its trace."""
+        if not transient(exc):
+            log.exception("database error on %s %s", request.method, request.path)
+            return json({"error": {"code": "internal_error", "message": "Internal error."}}, status=500)
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
         body = {"error": {"code": "unavailable", "message": "The service is briefly unavailable; try again."}}
         return json(body, status=503, headers={"Retry-After": "2"})
@@ -118,6 +123,22 @@ def install_error_handlers(app: Sanic) -> None:
             return json({"error": {"code": "bad_request", "message": "The request line is not valid."}}, status=400)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json({"error": {"code": "internal_error", "message": "Internal error."}}, status=500)
+
+
+# SQLSTATE classes of a database that is away or busy: connection, resources, operator intervention, rollback.
+_TRANSIENT_CLASSES = {"08", "53", "57", "40"}
+_TRANSIENT_WORDS = ("connect", "connection", "server closed", "locked", "busy", "unable to open", "timeout")
+
+
+def transient(exc: OperationalError) -> bool:
+    """Whether the database error says the database is away or busy (worth retrying), not that we erred."""
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "pgcode", None)
+    if code:
+        return str(code)[:2] in _TRANSIENT_CLASSES
+    text = str(exc.orig).lower()
+    return any(word in text for word in _TRANSIENT_WORDS)
 
 
 def json_body(request: Request) -> dict[str, Any]:

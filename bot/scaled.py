@@ -64,7 +64,9 @@ def redis_url(env: Mapping[str, str], plan: Plan) -> str:
 def nginx_conf(plan: Plan) -> str:
     """nginx as the load balancer: round robin over the gateways, websockets upgraded, the client's address
     passed on; a gateway that refuses connections is skipped, and a request that could not reach one is
-    tried on the next (never a request a gateway may have started: POSTs are not repeated)."""
+    tried on the next (never a request a gateway may have started: POSTs are not repeated). Connections to
+    the gateways are kept; a request may wait 75 s for its answer (the bot's 30 s, and turns queued before
+    it), a websocket an hour without traffic (the gateway pings every 20 s)."""
     upstream = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in plan.gateways())
     nginx = plan.var / "nginx"
     return f"""# Written by `python -m bot.scaled`; changes are lost at the next start.
@@ -79,7 +81,7 @@ http {{
   fastcgi_temp_path {nginx}/fastcgi;
   uwsgi_temp_path {nginx}/uwsgi;
   scgi_temp_path {nginx}/scgi;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' ""; }}
   upstream gateways {{
 {upstream}
     keepalive 32;
@@ -87,15 +89,19 @@ http {{
   server {{
     listen 127.0.0.1:{plan.balancer};
     client_max_body_size 64k;
+    proxy_http_version 1.1;
+    proxy_set_header Host $host;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_next_upstream error timeout;
+    proxy_connect_timeout 2s;
     location / {{
       proxy_pass http://gateways;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_next_upstream error timeout;
-      proxy_connect_timeout 2s;
+      proxy_read_timeout 75s;
+    }}
+    location ~ /ws(/|$) {{
+      proxy_pass http://gateways;
       proxy_read_timeout 3600s;
     }}
   }}

@@ -256,3 +256,61 @@ async def test_one_instance_at_a_time_holds_the_telegram_lease(redis: Redis) -> 
         for run in runs:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def test_a_leader_whose_job_fails_to_start_gives_the_lease_up(redis: Redis) -> None:
+    attempts: list[str] = []
+
+    async def failing() -> None:
+        attempts.append("one")
+        raise RuntimeError("cannot reach Telegram")
+
+    async def starts() -> None:
+        attempts.append("two")
+
+    async def nothing() -> None:
+        return None
+
+    one, two = Leadership(redis, "telegram", ttl=0.6), Leadership(redis, "telegram", ttl=0.6)
+    first = asyncio.ensure_future(one.run(failing, nothing))
+    await eventually(lambda: attempts == ["one"], 2.0)
+    second = asyncio.ensure_future(two.run(starts, nothing))
+    try:
+        await eventually(lambda: "two" in attempts, 3.0)  # the lease was free again at once, not after 15 s
+        assert not one.leading and two.leading
+    finally:
+        for run in (first, second):
+            run.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+
+
+async def test_a_leader_cut_off_from_redis_for_a_moment_takes_its_lease_back(server: RedisServer) -> None:
+    client = Redis.from_url(server.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    events: list[str] = []
+
+    async def gained() -> None:
+        events.append("leads")
+
+    async def lost() -> None:
+        events.append("stops")
+
+    leader = Leadership(client, "telegram", ttl=6.0)
+    run = asyncio.ensure_future(leader.run(gained, lost))
+    try:
+        await eventually(lambda: events == ["leads"], 2.0)
+        real = client.eval
+        calls = 0
+
+        async def broken(*args: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise ConnectionError("redis away for a moment")
+            return await real(*args)
+
+        client.eval = broken  # type: ignore[method-assign]
+        await eventually(lambda: events == ["leads", "stops", "leads"], 5.0)  # its own key, before it expired
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+        await client.close()

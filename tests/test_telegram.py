@@ -13,8 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.gateway import states
+from bot.gateway import telegram as telegram_module
 from bot.gateway.models import ChannelChat, Message
 from bot.gateway.telegram_text import callback_data, split_text
 from tests.conftest import SEEDED_AT, Gateway, database_url, gateway_config, running_gateway
@@ -104,8 +106,36 @@ async def test_an_update_delivered_twice_is_handled_once(telegram: Telegram) -> 
     await asyncio.sleep(1.5)
     assert len(telegram.fake.texts_to(CHAT)) == answers
     with telegram.gateway.app.ctx.desk.sessions() as s:
-        stored = s.scalars(select(Message.text).where(Message.client_id == f"telegram:{update['update_id']}")).all()
+        once = f"telegram:123456:{CHAT}:{update['message']['message_id']}"
+        stored = s.scalars(select(Message.text).where(Message.client_id == once)).all()
     assert stored == ["hello"]
+
+
+async def test_an_update_whose_handling_failed_is_handled_again_not_lost(
+    telegram: Telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database away for a moment: a webhook update is answered 503 (Telegram delivers it again), a
+    polled one goes back in the queue; either way the message is stored and answered once."""
+    monkeypatch.setattr(telegram_module, "RETRY_AFTER", 0.2)
+    turns = telegram.gateway.app.ctx.desk.turns
+    real, calls = turns.store, []
+
+    def away_once(*args: Any) -> Any:
+        calls.append(args[1])
+        if len(calls) == 1:
+            raise OperationalError("INSERT", {}, Exception("could not connect to server"))
+        return real(*args)
+
+    monkeypatch.setattr(turns, "store", away_once)
+    update = telegram.fake.update(CHAT, text="hello")
+    status = await telegram.send(update)
+    if telegram.mode == "webhook":
+        assert status == 503
+        assert await telegram.send(update) == 200  # Telegram's second delivery
+    await telegram.fake.wait_for(CHAT, "shop's assistant")
+    assert calls == ["hello", "hello"]
+    with telegram.gateway.app.ctx.desk.sessions() as s:
+        assert s.scalars(select(Message.text).where(Message.author == "customer")).all() == ["hello"]
 
 
 async def test_conversation_with_buttons(telegram: Telegram) -> None:

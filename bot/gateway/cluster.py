@@ -26,8 +26,15 @@ from bot.gateway.ratelimit import Limiter, SharedFailureLimiter
 
 log = logging.getLogger(__name__)
 
-# Extends the leader's key only while it still holds it (another may have taken an expired one).
-_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+# Takes the key when nobody holds it and extends it when this instance does (after a Redis error too,
+# so a leader that lost touch for a moment takes its own key back at once); 0 when another holds it.
+_HOLD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 end
+return 0
+"""
+# Gives the key up, if this instance still holds it.
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 class Leadership:
@@ -49,29 +56,34 @@ class Leadership:
         """Forever: calls `gained` when this instance becomes the leader, `lost` when it stops being one."""
         if self.redis is None:
             self.leading = True
-            await gained()
+            try:
+                await gained()
+            except Exception:
+                log.exception("%s: the job failed to start", self.key)
             return
         ttl_ms = int(self.ttl * 1000)
         while True:
             try:
-                if self.leading:
-                    holds = bool(await self.redis.eval(_RENEW, 1, self.key, self.me, ttl_ms))
-                else:
-                    holds = bool(await self.redis.set(self.key, self.me, nx=True, px=ttl_ms))
+                holds = bool(await self.redis.eval(_HOLD, 1, self.key, self.me, ttl_ms))
             except (RedisError, OSError) as exc:
                 log.warning("leadership of %s unknown, redis unavailable: %s", self.key, exc)
                 holds = False
             if holds != self.leading:
                 self.leading = holds
                 log.info("%s %s", "leading" if holds else "no longer leading", self.key)
-                await (gained() if holds else lost())
+                try:
+                    await (gained() if holds else lost())
+                except Exception:  # the job could not start (or stop): let another instance try
+                    log.exception("%s: the job failed to %s", self.key, "start" if holds else "stop")
+                    if holds:
+                        await self.resign()
             await asyncio.sleep(self.ttl / 3)
 
     async def resign(self) -> None:
         """Gives the job up at once (a clean stop), so another instance need not wait for the key to expire."""
         if self.redis is not None and self.leading:
             with contextlib.suppress(RedisError, OSError):  # unreachable: the key expires by itself
-                await self.redis.eval(_RENEW, 1, self.key, self.me, 1)
+                await self.redis.eval(_RELEASE, 1, self.key, self.me)
         self.leading = False
 
 
@@ -86,10 +98,15 @@ class Cluster:
     redis: Redis | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def close(self) -> None:
+    async def halt(self) -> None:
+        """Ends this instance's background work (sweeps, the Telegram lease's loop): nothing new starts."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Gives up the lease and the live events, and closes the Redis client (after `halt`)."""
+        await self.halt()
         await self.telegram.resign()
         await self.hub.stop()
         if self.redis is not None:

@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 
 
 class TurnLocks(Protocol):
-    """One holder at a time per conversation, served in the order they asked."""
+    """One holder at a time per conversation, served in the order they asked.
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
+    `shared`: hold it across every instance or not at all (`Unshared`), for work that may be in
+    progress on another instance, such as the sweep of turns left pending.
+    """
+
+    def hold(self, key: str, shared: bool = False) -> AbstractAsyncContextManager[None]: ...
+
+
+class Unshared(Exception):
+    """The lock could be held within this instance only (Redis away) and the caller asked for more."""
 
 
 class ConversationLocks:
@@ -34,7 +42,7 @@ class ConversationLocks:
         self._users: Counter[str] = Counter()
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, shared: bool = False) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
@@ -56,7 +64,8 @@ class SharedLocks:
 
     The Redis lock lives `ttl` seconds and is extended while its holder works (a turn may wait 30 s for
     the bot), so the turns of an instance that died are taken by another within `ttl` seconds. When Redis
-    cannot be reached the turn goes on under this instance's lock alone, and says so in the log.
+    cannot be reached the turn goes on under this instance's lock alone, and says so in the log, unless
+    the holder asked for a `shared` lock.
     """
 
     def __init__(self, redis: Redis, ttl: float = 10.0) -> None:
@@ -65,12 +74,14 @@ class SharedLocks:
         self.ttl = ttl
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, shared: bool = False) -> AsyncIterator[None]:
         async with self.local.hold(key):
             lock = self.redis.lock(f"shopdesk:turns:{key}", timeout=self.ttl, sleep=0.02, thread_local=False)
             try:
                 acquired = await lock.acquire()
             except (RedisError, OSError) as exc:
+                if shared:
+                    raise Unshared(f"redis unavailable, {key} not locked across instances") from exc
                 log.warning("redis unavailable: %s is ordered within this instance only (%s)", key, exc)
                 acquired = False
             keeper = asyncio.get_running_loop().create_task(self._keep(lock)) if acquired else None
@@ -79,6 +90,7 @@ class SharedLocks:
             finally:
                 if keeper is not None:
                     keeper.cancel()
+                    await asyncio.gather(keeper, return_exceptions=True)
                     try:
                         await lock.release()
                     except (LockError, RedisError, OSError) as exc:  # expired or Redis away: it lapses by itself

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ from bot.tokens import same_secret
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+RETRIES = 30  # a polled update whose handling failed (the database away) is tried again this many times,
+RETRY_AFTER = 2.0  # this many seconds apart
+RETRY = {"Retry-After": "2"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class TelegramChannel:
         )
         self.app.add_handler(TypeHandler(Update, self.skip_handled), group=-1)
         self.app.add_error_handler(self.on_error)
+        self._inline: dict[int, list[BaseException | None]] = {}  # webhook updates in hand, and their failures
+        self._retries: dict[int, int] = {}  # polled updates that failed, and how often
+        self._again: set[asyncio.Task[None]] = set()
         desk.hub.add_channel("telegram", self.deliver)
 
     async def start(self) -> None:
@@ -96,16 +103,28 @@ class TelegramChannel:
             log.info("telegram: stopped polling")
 
     async def stop(self) -> None:
+        for task in self._again:
+            task.cancel()
+        await asyncio.gather(*self._again, return_exceptions=True)
         await self.unpoll()
         await self.app.stop()
         await self.app.shutdown()
 
     # --- inbound --------------------------------------------------------------------------------
 
-    @staticmethod
-    def client_id(update: Update) -> str:
-        """The update's id as the message's sender id: an update delivered twice is stored once."""
-        return f"telegram:{update.update_id}"
+    def client_id(self, update: Update) -> str:
+        """The message's own identity as its sender id, so an update delivered twice is stored once.
+
+        Telegram's update ids restart after a week without updates, so they do not name a message for
+        good; a button press has an id of its own, and a message is unique by bot, chat and message id.
+        """
+        bot = self.settings.token.split(":", 1)[0]
+        if update.callback_query is not None:
+            return f"telegram:{bot}:press:{update.callback_query.id}"
+        chat, message = update.effective_chat, update.effective_message
+        if chat is not None and message is not None:
+            return f"telegram:{bot}:{chat.id}:{message.message_id}"
+        return f"telegram:{bot}:update:{update.update_id}"
 
     async def skip_handled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Before any handler: an update whose message is already stored (Telegram sent it again after a
@@ -222,7 +241,32 @@ class TelegramChannel:
             log.warning("telegram: could not answer in chat %s: %s", message.chat_id, exc)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A handler failed (the database away, say): the update is handled again, never dropped in silence.
+
+        A webhook update is answered 503, so Telegram delivers it again; a polled one was confirmed
+        already, so it goes back in the queue a little later (a message stored meanwhile is not stored twice).
+        """
         log.error("telegram handler failed", exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        failures = self._inline.get(update.update_id)
+        if failures is not None:
+            failures.append(context.error)
+            return
+        tries = self._retries.pop(update.update_id, 0) + 1
+        if tries > RETRIES:
+            log.error("telegram: update %s dropped after %d tries", update.update_id, RETRIES)
+            return
+        self._retries[update.update_id] = tries
+        while len(self._retries) > 1000:  # those that succeeded on a retry are forgotten, oldest first
+            del self._retries[next(iter(self._retries))]
+        task = asyncio.get_running_loop().create_task(self._queue_again(update))
+        self._again.add(task)
+        task.add_done_callback(self._again.discard)
+
+    async def _queue_again(self, update: Update) -> None:
+        await asyncio.sleep(RETRY_AFTER)
+        await self.app.update_queue.put(update)
 
     # --- outbound -------------------------------------------------------------------------------
 
@@ -256,7 +300,7 @@ class TelegramChannel:
             log.error("telegram: could not send to %s: %s", chat_id, exc)
 
     async def handle_webhook(self, request: Request) -> HTTPResponse:
-        """Checks the secret token header, then queues the update for the application."""
+        """Checks the secret token header, then handles the update before answering Telegram."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not self.settings.secret or not same_secret(given, self.settings.secret):
             raise ApiError(403, "forbidden", "Wrong or missing secret token.")
@@ -268,7 +312,14 @@ class TelegramChannel:
         chat = update.effective_chat if update is not None else None
         if update is None or (chat is not None and type(chat.id) is not int):
             raise ApiError(400, "invalid_update", "The body is not a Telegram update.")
-        await self.app.update_queue.put(update)
+        # Handled before answering, so a failure is a 503 and Telegram delivers the update again.
+        self._inline[update.update_id] = []
+        try:
+            await self.app.process_update(update)
+        finally:
+            failures = self._inline.pop(update.update_id)
+        if failures:
+            raise ApiError(503, "unavailable", "The update could not be handled; deliver it again.", None, RETRY)
         return json({"ok": True})
 
 
