@@ -147,6 +147,28 @@ class Verified:
         return {"verified": {"customer_id": self.customer_id}}
 
 
+@dataclass(frozen=True)
+class Understood:
+    """`{"understood": {"intent", "confidence"}}`: what the bot read in the customer's message (Rasa's
+    gateway channel adds it to every answer), for the service's reports: top intents, fallbacks."""
+
+    intent: str
+    confidence: float
+
+    def message(self) -> dict[str, Any]:
+        return {"understood": {"intent": self.intent, "confidence": self.confidence}}
+
+    @classmethod
+    def read(cls, raw: Any) -> Understood | None:
+        """The signal if well formed (an intent name of at most 64 characters, a confidence in [0, 1])."""
+        if not isinstance(raw, dict):
+            return None
+        intent, confidence = raw.get("intent"), raw.get("confidence")
+        if not isinstance(intent, str) or not 0 < len(intent) <= 64 or not isinstance(confidence, int | float):
+            return None
+        return cls(intent, min(max(float(confidence), 0.0), 1.0))
+
+
 @dataclass
 class Signals:
     """The signals found in one answer of the bot."""
@@ -154,6 +176,7 @@ class Signals:
     handoff: Handoff | None = None
     misses: int = 0
     verified_customer_id: str | None = None
+    understood: Understood | None = None
 
     def read(self, custom: dict[str, Any]) -> None:
         """Takes the signal of one custom message, if it is one; other payloads are ignored."""
@@ -165,3 +188,5 @@ class Signals:
         verified = custom.get("verified")
         if isinstance(verified, dict) and verified.get("customer_id") is not None:
             self.verified_customer_id = str(verified["customer_id"])
+        if "understood" in custom:
+            self.understood = Understood.read(custom["understood"])

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot import understood
 from bot.errors import ApiError, json_body
 from bot.tokens import bearer, same_secret
 
@@ -57,8 +58,20 @@ class GatewayInput(RestInput):
         return self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's REST routes with the token and body checked before them."""
-        bp = super().blueprint(on_new_message)
+        """Rasa's REST routes with the token and body checked before them, and each answer saying what the
+        bot understood (bot/understood.py)."""
+
+        async def handle(message: UserMessage) -> None:
+            record, token = understood.open_record()
+            try:
+                await on_new_message(message)
+            finally:
+                understood.close_record(token)
+            if "latest" in record and isinstance(message.output_channel, CollectingOutputChannel):
+                signal = {"recipient_id": message.sender_id, "custom": record["latest"].message()}
+                message.output_channel.messages.append(signal)
+
+        bp = super().blueprint(handle)
 
         @bp.on_request
         async def check(request: Request) -> HTTPResponse | None:

@@ -37,6 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
+from bot import understood
 from bot.db import make_engine
 
 
@@ -136,6 +137,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Appends the events added since the tracker was read or saved, then keeps it for the next message."""
         stored = self._stored.get(id(tracker))
+        if tracker.latest_message is not None:
+            understood.note(tracker.latest_message.intent)
         await self.stream_events(tracker)
         if stored is not None:
             new = list(tracker.events)[stored:]

@@ -119,8 +119,11 @@ def gateway_config(db_url: str, stack: Stack, rasa_url: str | None = None) -> Ga
 
 
 @asynccontextmanager
-async def running_gateway(config: GatewayConfig, port: int | None = None) -> AsyncIterator[Gateway]:
-    app = create_gateway(config, name=f"gateway{next(_names)}")
+async def running_gateway(
+    config: GatewayConfig, port: int | None = None, clock: Clock | None = None
+) -> AsyncIterator[Gateway]:
+    """A gateway in this process on loopback; `clock`: one the test moves (else the real one)."""
+    app = create_gateway(config, name=f"gateway{next(_names)}", **({"clock": clock} if clock else {}))
     async with serve(app, port) as url, aiohttp.ClientSession(url) as http:
         yield Gateway(url, http, config, app)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.contract import Fallback, Handoff, Priority, Signals, Skill, Verified
+from bot.contract import Fallback, Handoff, Priority, Signals, Skill, Understood, Verified
 
 
 def test_a_handoff_reads_back_as_written() -> None:
@@ -34,3 +34,18 @@ def test_unknown_or_malformed_signals_fall_back_to_defaults() -> None:
     got.read(Fallback(2).message())
     got.read(Verified("1").message())
     assert (got.misses, got.verified_customer_id) == (2, "1")
+
+
+def test_what_the_bot_understood_reads_back_and_junk_is_ignored() -> None:
+    signals = Signals()
+    signals.read(Understood("order_status", 0.97).message())
+    assert signals.understood == Understood("order_status", 0.97)
+    for junk in (
+        {"intent": "", "confidence": 1},
+        {"intent": "x" * 65, "confidence": 1},
+        {"intent": "a"},
+        "greet",
+        None,
+    ):
+        assert Understood.read(junk) is None
+    assert Understood.read({"intent": "greet", "confidence": 7}) == Understood("greet", 1.0)

@@ -288,3 +288,35 @@ async def test_the_browsers_language_picks_the_pages_language(browser: Browser, 
         await expect(page.locator("html")).to_have_attribute("lang", lang)
         await expect(page.locator("#login button")).to_have_text(login)
         await context.close()
+
+
+async def test_the_reports_page_draws_the_periods_figures(browser: Browser, web: Gateway, tmp_path: Path) -> None:
+    """Conversations played over HTTP, then the console's Reports link: tiles, three charts, the table of what
+    the bot could not serve; no error in the page (the CSP allows the vendored Chart.js)."""
+    expect.set_options(timeout=TIMEOUT)
+    for said in (["hello", "thanks"], ["asdfgh qwerty zxcvb", "thanks"], ["I want to talk to a human"]):
+        async with web.http.post("/api/conversations") as resp:
+            opened = await resp.json()
+        for text in said:
+            headers = {"Authorization": f"Bearer {opened['token']}"}
+            path = f"/api/conversations/{opened['conversation_id']}/messages"
+            async with web.http.post(path, json={"text": text}, headers=headers) as resp:
+                assert resp.status == 200
+    page = await (await browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})).new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    await page.goto(f"{web.url}/agent")
+    await log_in(page, "alice", "alice-demo")
+    await page.click("a[href='/agent/reports']")
+    await expect(page.locator("#tiles")).to_contain_text("Conversations")
+    await expect(page.locator("#tiles .tile").first).to_contain_text("3")
+    await expect(page.locator("#tiles")).to_contain_text("2 (66.7 %)")  # kept by the bot
+    await expect(page.locator("#unserved")).to_contain_text("asdfgh qwerty zxcvb")
+    for chart in ("chart-days", "chart-reasons", "chart-intents"):
+        assert await page.evaluate(f"window.Chart.getChart('{chart}') !== undefined")
+    shots = Path(os.environ.get("SHOPDESK_SCREENSHOTS") or tmp_path)
+    await page.screenshot(path=str(shots / "reports.png"), full_page=True)
+    assert (shots / "reports.png").stat().st_size > 10_000
+    assert errors == []

@@ -400,6 +400,21 @@ async def test_recovery_waits_for_rasa_and_keeps_the_order(stack: Stack, tmp_pat
         assert _pending_turns(gw) == 0
 
 
+async def test_a_turn_two_instances_answer_is_stored_once(stack: Stack, tmp_path: Path) -> None:
+    """Two gateways whose turn locks are not shared (as when a lock lapsed) take one turn at once."""
+    async with fake_rasa(delay=0.5) as (rasa_url, received):
+        config = gateway_config(database_url("sqlite", tmp_path), stack, rasa_url=rasa_url)
+        async with running_gateway(config) as one, running_gateway(config) as two:
+            c = await open_conversation(one)
+            pending = one.app.ctx.desk.turns.store(c.id, "hello", {}, None, False, None)
+            assert pending is not None
+            answers = await asyncio.gather(*(gw.app.ctx.desk.turns._turns_until(c.id, pending[0]) for gw in (one, two)))
+            assert received == ["hello", "hello"]  # both reached the bot...
+            _, rows = stored(one, c.id)
+            assert [r.text for r in rows if r.author == "bot"] == ["echo: hello"]  # ...one answer was kept
+            assert sorted(len(a["messages"]) for a in answers) == [0, 1] and _pending_turns(one) == 0
+
+
 async def test_hand_back_after_an_outage_mid_form_ends_the_form(gw: Gateway) -> None:
     c = await open_conversation(gw)
     reply = await say(gw, c, "where is my order")

@@ -1,4 +1,4 @@
-"""Agents' HTTP API and websocket (a contract): log in, queue, claim, reply, resolve, hand back."""
+"""Agents' HTTP API and websocket (a contract): log in, queue, claim, reply, resolve, hand back, reports."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Any, cast
 
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, json, text
 
-from bot.errors import json_body, parse_body
+from bot.errors import ApiError, json_body, parse_body
+from bot.gateway import reports
 from bot.gateway.assignments import Assignments
 from bot.gateway.http import bearer, desk, hold_open, is_route, logins
 from bot.gateway.models import Agent
+from bot.gateway.report_csv import to_csv
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
 agent_api = Blueprint("agent_api", url_prefix="/api/agent")
@@ -74,6 +76,28 @@ async def hand_back(request: Request, conv_id: str) -> HTTPResponse:
     me = agent(request)
     body = parse_body(HandBackIn, json_body(request))
     return json(await assignments(request).hand_back(conv_id, me, body.note))
+
+
+@agent_api.get("/reports")
+async def report(request: Request) -> HTTPResponse:
+    """The service's figures over `from`..`to` (README, "Reports"), as JSON or `?format=csv`."""
+    agent(request)
+    form = request.args.get("format", "json")
+    if form not in ("json", "csv"):
+        raise ApiError(400, "invalid_field", "format must be json or csv.", "format")
+    the_desk = desk(request)
+    start, end = reports.period({k: request.args.get(k) for k in ("from", "to")}, the_desk.clock().date())
+    with the_desk.sessions() as s:
+        figures, unserved = reports.report(s, start, end)
+    figures["unserved"] = await request.app.ctx.topics.group(unserved)
+    if form == "json":
+        return json(figures)
+    name = f"shopdesk-report-{start.isoformat()}-{end.isoformat()}.csv"
+    return text(
+        to_csv(figures),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @agent_api.websocket("/ws")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file, json
+from sanic.response import HTTPResponse, file, json, raw
 
 from bot.clock import utcnow
 from bot.db import create_schema, make_engine, make_sessionmaker
@@ -24,15 +24,23 @@ from bot.gateway.assignments import Assignments
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
 from bot.gateway.logins import Logins
+from bot.gateway.metrics import CONTENT_TYPE
 from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
 from bot.gateway.telegram import TelegramChannel, TelegramSettings, telegram_api
+from bot.gateway.topics import Topics
 from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
+from bot.tokens import bearer, same_secret
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
 STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+LOOPBACK = {"127.0.0.1", "::1"}
 STATIC_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}\.(?:js|css)")
+
+
+def is_loopback(address: str | None) -> bool:
+    return address in LOOPBACK
 
 
 def install_page_headers(app: Sanic) -> None:
@@ -73,6 +81,7 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
     app.config.PROXIES_COUNT = config.proxies  # behind nginx: the client's address from X-Forwarded-For
     app.ctx.config = config
     app.ctx.orders = OrderDetails(PlatformClient(config.platform_url, config.platform_api_key))
+    app.ctx.topics = Topics()
     install_error_handlers(app)
     app.blueprint(customer_api)
     app.blueprint(agent_api)
@@ -106,9 +115,10 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
 
     @app.after_server_stop
     async def close(app: Sanic, _loop: object) -> None:
-        await app.ctx.cluster.close()
-        if app.ctx.telegram is not None:
+        await app.ctx.cluster.halt()
+        if app.ctx.telegram is not None:  # polling stops before the lease is given to another instance
             await app.ctx.telegram.stop()
+        await app.ctx.cluster.close()
         await app.ctx.desk.rasa.close()
         app.ctx.engine.dispose()
 
@@ -137,6 +147,21 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
     @app.get("/agent")
     async def console(request: Request) -> HTTPResponse:
         return await file(WEB / "agent.html")
+
+    @app.get("/agent/reports")
+    async def reports_page(request: Request) -> HTTPResponse:
+        return await file(WEB / "reports.html")
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        """Prometheus's scrape (bot/gateway/metrics.py): with METRICS_TOKEN its bearer, else loopback only."""
+        if config.metrics_token:
+            if not same_secret(bearer(request.headers.get("Authorization", "")), config.metrics_token):
+                raise ApiError(401, "unauthorized", "A valid bearer token is required.")
+        elif not is_loopback(request.remote_addr or request.ip):
+            raise ApiError(403, "forbidden", "Set METRICS_TOKEN to scrape from another host.")
+        body = await asyncio.to_thread(app.ctx.desk.metrics.exposition)
+        return raw(body, content_type=CONTENT_TYPE)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -82,6 +82,9 @@ class SharedHub:
         self.local.drop_agent(ws)
         self._report()
 
+    def sockets(self) -> dict[str, int]:
+        return self.local.sockets()
+
     def agents_connected(self) -> int:
         """Consoles open on this instance and on the others heard from lately."""
         now = time.monotonic()

@@ -27,6 +27,7 @@ class GatewayConfig:
     telegram_api_url: str | None = None
     redis_url: str | None = None  # several instances share live events, locks, presence, limits through it
     proxies: int = 0  # trusted proxies in front (nginx: 1): the client address comes from X-Forwarded-For
+    metrics_token: str | None = None  # GET /metrics with this bearer token; without one, loopback clients only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -51,6 +52,7 @@ class GatewayConfig:
             telegram_api_url=env.get("TELEGRAM_API_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
             proxies=count(env, "GATEWAY_PROXIES"),
+            metrics_token=env.get("METRICS_TOKEN") or None,
         )
 
 

@@ -21,6 +21,7 @@ from bot.gateway import auth, escalation, states
 from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import LiveEvents
 from bot.gateway.inputs import offered_buttons
+from bot.gateway.metrics import Metrics
 from bot.gateway.models import (
     Conversation,
     Status,
@@ -54,6 +55,7 @@ class Desk:
         self.locks = locks if locks is not None else ConversationLocks()  # (an empty one is falsy)
         self.anger = anger or AngerDetector()
         self.views = Views(sessions, clock)
+        self.metrics = Metrics(sessions, hub.sockets)
         self.turns = Turns(self)
 
     # --- customers ------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class LiveEvents(Protocol):
 
     def agents_connected(self) -> int: ...
 
+    def sockets(self) -> dict[str, int]: ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -122,6 +124,10 @@ class Hub:
 
     def agents_connected(self) -> int:
         return len(self.agents)
+
+    def sockets(self) -> dict[str, int]:
+        """Websockets open on this process: customers' widgets and agents' consoles."""
+        return {"customer": sum(len(s) for s in self.customers.values()), "agent": len(self.agents)}
 
     async def start(self) -> None:
         """Nothing to connect to in one process."""

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
 from bot.contract import Priority
@@ -101,6 +101,11 @@ class Message(Base):
     text: Mapped[str] = Column(Text, nullable=False)
     buttons_json: Mapped[str | None] = Column(Text)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    # What the bot read in a customer's message (the contract's `understood`), and whether it answered
+    # with its fallback: the reports' top intents and what to teach the bot next. None: not read by it.
+    intent: Mapped[str | None] = Column(String(64))
+    confidence: Mapped[float | None] = Column(Float)
+    fallback: Mapped[bool | None] = Column(Boolean)
 
     agent: Mapped[Agent | None] = relationship("Agent")
 
@@ -147,6 +152,7 @@ class PendingTurn(Base):
     text: Mapped[str] = Column(Text, nullable=False)  # what the bot is sent (a button's payload, not its title)
     metadata_json: Mapped[str] = Column(Text, nullable=False, default="{}")
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    message_id: Mapped[int | None] = Column(Integer)  # the customer's message it answers (None: older rows)
 
 
 class ChannelChat(Base):

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,11 +32,26 @@ if TYPE_CHECKING:
     from bot.gateway.desk import Desk
 
 log = logging.getLogger(__name__)
+FALLBACK_INTENT = "nlu_fallback"  # Rasa's intent for a message its fallback classifier did not understand
 
 
-def _done(s: Session, turn_id: int) -> None:
-    """Removes a pending turn in the transaction that stores its outcome."""
-    s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id))
+def _done(s: Session, turn_id: int) -> bool:
+    """Removes a pending turn in the transaction that stores its outcome; False if it was gone already.
+
+    The fence behind the turn locks: should two instances ever answer one turn (a lock that lapsed),
+    the answer stored second is dropped, so the customer hears one answer.
+    """
+    return bool(s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id)).rowcount)
+
+
+def _understood(s: Session, message_id: int, reply: BotReply) -> None:
+    """Keeps what the bot read in the customer's message, and whether it answered with its fallback."""
+    assert reply.understood is not None
+    intent, confidence = reply.understood.intent, reply.understood.confidence
+    fallback = reply.misses > 0 or intent == FALLBACK_INTENT
+    s.execute(
+        update(Message).where(Message.id == message_id).values(intent=intent, confidence=confidence, fallback=fallback)
+    )
 
 
 def _seen(s: Session, client_id: str, conv_id: str | None) -> bool:
@@ -118,21 +133,30 @@ class Turns:
                 )
             msg = states.append(s, conv, "customer", said.shown, self.clock())
             msg.client_id = client_id
+            s.flush()  # the message's id, for its turn
             typed = label is None and not said.for_bot.startswith("/")
             conv.language = follow(conv.language, said.shown) if typed else conv.language
             metadata = {**metadata, "language": conv.language}  # the language this turn is answered in
             turn = PendingTurn(
-                conversation_id=conv_id, text=said.for_bot, metadata_json=json.dumps(metadata), created_at=self.clock()
+                conversation_id=conv_id,
+                text=said.for_bot,
+                metadata_json=json.dumps(metadata),
+                created_at=self.clock(),
+                message_id=msg.id,
             )
             s.add(turn)
             s.flush()
             return turn.id, conv.channel, message_view(msg)
 
     async def _turns_until(
-        self, conv_id: str, turn_id: int, echo: tuple[str, dict[str, Any]] | None = None
+        self, conv_id: str, turn_id: int, echo: tuple[str, dict[str, Any]] | None = None, shared: bool = False
     ) -> dict[str, Any]:
-        """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer."""
-        async with self.locks.hold(conv_id):
+        """Under the conversation's lock, takes its pending turns up to `turn_id`, oldest first; the last answer.
+
+        `shared`: only under a lock every instance honours (a sweep, for turns that may be in progress
+        elsewhere); otherwise, with Redis away, under this instance's lock alone.
+        """
+        async with self.locks.hold(conv_id, shared=shared):
             if echo is not None:
                 await publish(self.hub, conv_id, echo[0], [echo[1]], echo_customer=True)
             with self.sessions() as s:
@@ -167,15 +191,13 @@ class Turns:
 
     async def recover(self, wait_for_bot: float = 180.0) -> int:
         """Finishes the turns a stopped gateway left pending, once Rasa is up (answered, or escalated if not)."""
-        last = self._pending()
-        if not last:
+        if not self._pending():
             return 0
         if not await self.rasa.wait_ready(wait_for_bot):
             log.warning("rasa not ready after %.0f s; pending turns go to agents", wait_for_bot)
-        for conv_id, turn_id in last:
-            await self._turns_until(conv_id, turn_id)
-        log.info("finished the pending turns of %d conversation(s) left by a previous run", len(last))
-        return len(last)
+        finished = await self._finish_pending(older_than=0.0)
+        log.info("finished the pending turns of %d conversation(s) left by a previous run", finished)
+        return finished
 
     async def sweep(self, every: float = 2.0, older_than: float = 5.0) -> None:
         """Forever: turns left pending for `older_than` seconds are taken here, in order, under their lock.
@@ -183,19 +205,25 @@ class Turns:
         A turn is normally answered by the gateway that stored it, within seconds. One still pending much
         later was left by an instance that died (several gateways behind a load balancer) or a database
         that was away while it was answered; whoever holds the conversation's lock finishes it first, so a
-        turn in progress elsewhere is waited for, found done, and not sent to the bot twice.
+        turn in progress elsewhere is waited for, found done, and not sent to the bot twice. While Redis
+        is away nothing is swept (the lock would not be shared); the turns wait for it.
         """
         while True:
             await asyncio.sleep(every)
-            try:
-                left = self._pending(older_than)
-            except OperationalError as exc:  # the database is away: the turns stay pending until it is back
-                log.warning("pending turns not swept, the database is unavailable: %s", exc.orig)
-                continue
-            done = await asyncio.gather(*(self._turns_until(c, t) for c, t in left), return_exceptions=True)
-            for (conv_id, _), outcome in zip(left, done, strict=True):
-                if isinstance(outcome, Exception):
-                    log.warning("pending turns of %s not finished yet: %r", conv_id, outcome)
+            await self._finish_pending(older_than)
+
+    async def _finish_pending(self, older_than: float) -> int:
+        """Takes the turns pending for `older_than` seconds under shared locks; the conversations finished."""
+        try:
+            left = self._pending(older_than)
+        except OperationalError as exc:  # the database is away: the turns stay pending until it is back
+            log.warning("pending turns not taken, the database is unavailable: %s", exc.orig)
+            return 0
+        done = await asyncio.gather(*(self._turns_until(c, t, shared=True) for c, t in left), return_exceptions=True)
+        for (conv_id, _), outcome in zip(left, done, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning("pending turns of %s not finished yet: %r", conv_id, outcome)
+        return sum(not isinstance(outcome, Exception) for outcome in done)
 
     async def _take_turn(self, conv_id: str, turn_id: int) -> dict[str, Any]:
         """Sends one pending turn to the bot, or tells the customer to wait when a person has the conversation."""
@@ -204,7 +232,7 @@ class Turns:
             turn = s.get(PendingTurn, turn_id)
             if turn is None:  # already taken (the start-up recovery), its answer published
                 return {"messages": [], "status": conv.status}
-            channel, text = conv.channel, turn.text
+            channel, text, message_id = conv.channel, turn.text, turn.message_id
             reopened = conv.status == Status.RESOLVED
             if reopened:
                 states.transition(s, conv, Status.BOT, "customer", "new message after resolution", self.clock())
@@ -228,7 +256,8 @@ class Turns:
         try:
             if base(language) != (known or "en"):
                 await self._tell_language(conv_id, base(language), fresh=known is None)
-            reply = await self.rasa.send(conv_id, text, meta)
+            with self.desk.metrics.bot_reply.time():
+                reply = await self.rasa.send(conv_id, text, meta)
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for %s: %s", conv_id, exc)
             return await self._bot_down(conv_id, channel, turn_id)
@@ -236,7 +265,7 @@ class Turns:
             # Rasa swallows a failed custom action (e.g. the action server is down) and says nothing.
             log.warning("rasa gave no answer for %s; treating the bot as down", conv_id)
             return await self._bot_down(conv_id, channel, turn_id)
-        return await self._bot_answered(conv_id, channel, reply, recent, turn_id, language)
+        return await self._bot_answered(conv_id, channel, reply, recent, (turn_id, message_id), language)
 
     async def _tell_language(self, conv_id: str, language: str, fresh: bool) -> None:
         """Sets the bot's language slot when this turn's language differs from the one it knows."""
@@ -245,13 +274,24 @@ class Turns:
             states.load(s, conv_id, lock=True).bot_language = language
 
     async def _bot_answered(
-        self, conv_id: str, channel: str, reply: BotReply, recent: list[str], turn_id: int, language: str
+        self,
+        conv_id: str,
+        channel: str,
+        reply: BotReply,
+        recent: list[str],
+        turn: tuple[int, int | None],
+        language: str,
     ) -> dict[str, Any]:
         now = self.clock()
         assessment = self.anger.assess(recent)
+        turn_id, message_id = turn
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            _done(s, turn_id)
+            if not _done(s, turn_id):
+                log.warning("turn %d of %s was answered elsewhere; this answer is dropped", turn_id, conv_id)
+                return {"messages": [], "status": conv.status}
+            if message_id is not None and reply.understood is not None:
+                _understood(s, message_id, reply)
             out = states.append_bot(s, conv, reply.messages, now, language)
             if reply.verified_customer_id:
                 conv.customer_id = reply.verified_customer_id
@@ -276,7 +316,8 @@ class Turns:
         now = self.clock()
         with self.sessions.begin() as s:
             conv = states.load(s, conv_id, lock=True)
-            _done(s, turn_id)
+            if not _done(s, turn_id):
+                return {"messages": [], "status": conv.status}
             out = [
                 states.append(s, conv, "system", say(conv.language, "bot_down"), now),
                 *escalation.escalate(s, conv, "gateway", escalation.BOT_DOWN, now, self.desk.online(s)),
