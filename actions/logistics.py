@@ -46,6 +46,14 @@ def problem_notice(lang: Lang, problem: dict[str, Any]) -> tuple[list[str], list
     return lines, buttons, [SlotSet("handoff_reason", f"parcel_{problem['kind']}")]
 
 
+def _items(lang: Lang, tracking: dict[str, Any]) -> str:
+    """What the parcel holds, so the customer knows which order this is: " (Bluetooth speaker)"."""
+    names = [str(i.get("name")) for i in tracking.get("items") or [] if isinstance(i, dict) and i.get("name")]
+    if not names:
+        return ""
+    return f"（{'、'.join(names)}）" if lang == "zh" else f" ({', '.join(names)})"
+
+
 def describe_tracking(lang: Lang, tracking: dict[str, Any]) -> tuple[str, list[dict[str, str]], list[EventType]]:
     """The tracking text, the remedy buttons when something went wrong, and the slots to remember."""
     number = tracking["order_number"]
@@ -57,7 +65,7 @@ def describe_tracking(lang: Lang, tracking: dict[str, Any]) -> tuple[str, list[d
     for s in tracking["shipments"]:
         status = word(lang, "shipment_status", s["status"])
         parcel = {"carrier": s["carrier"], "tracking": s["tracking_number"], "status": status}
-        lines.append(say(lang, "tracking.head", number=number, **parcel))
+        lines.append(say(lang, "tracking.head", number=number, items=_items(lang, tracking), **parcel))
         lines += [
             say(lang, "tracking.event", at=moment(lang, e["at"]), description=e["description"], location=e["location"])
             for e in s["events"][-SHOWN_EVENTS:]

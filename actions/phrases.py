@@ -89,8 +89,8 @@ PHRASES: dict[str, dict[Lang, str]] = {
         "zh": "订单{number}还没有交给快递公司；发货后即可查询物流。",
     },
     "tracking.head": {
-        "en": "Order {number}, {carrier} parcel {tracking}: {status}.",
-        "zh": "订单{number}，{carrier}包裹{tracking}：{status}。",
+        "en": "Order {number}{items}, {carrier} parcel {tracking}: {status}.",
+        "zh": "订单{number}{items}，{carrier}包裹{tracking}：{status}。",
     },
     "tracking.event": {"en": "• {at}: {description} ({location})", "zh": "• {at}：{description}（{location}）"},
     "tracking.problem": {"en": "{apology} {detail}", "zh": "{apology}{detail}"},

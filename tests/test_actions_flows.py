@@ -84,7 +84,7 @@ async def test_tracking_lost_parcel_offers_the_remedies(bot_platform: Platform) 
     messages, events = await serve("80000007", "track")
     assert messages == [
         {
-            "text": "Order 80000007, SF Express parcel SF7100000006: lost.\n"
+            "text": "Order 80000007 (Mechanical keyboard), SF Express parcel SF7100000006: lost.\n"
             "• 8 Nov 2026 10:00 UTC: Picked up by the carrier (Shenzhen warehouse)\n"
             "• 8 Nov 2026 16:00 UTC: Departed the facility (Shenzhen sorting centre)\n"
             "• 9 Nov 2026 12:00 UTC: Departed the facility (Regional hub)\n"

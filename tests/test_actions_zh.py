@@ -214,7 +214,7 @@ async def test_cancelled_order_in_chinese(bot_platform: Platform) -> None:
 async def test_tracking_in_chinese_offers_chinese_remedies(bot_platform: Platform) -> None:
     messages, events = await serve("80000007", "track")
     lines = messages[0]["text"].split("\n")
-    assert lines[0].startswith("订单80000007，") and lines[0].endswith("SF7100000006：已丢失。")
+    assert lines[0].startswith("订单80000007（机械键盘），") and lines[0].endswith("SF7100000006：已丢失。")
     assert lines[1].startswith("• 2026年11月8日 10:00（UTC）：")
     assert lines[6].startswith("非常抱歉。") and lines[-1] == "我可以为您这样处理："
     assert titles(messages[0]) == ["重新发货", "给我退款", "转人工客服"]

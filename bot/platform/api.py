@@ -171,6 +171,7 @@ async def tracking(request: Request, number: str) -> HTTPResponse:
             {
                 "order_number": order.number,
                 "order_status": order.status.value,
+                "items": [{"name": views.item(i, _lang(request))["name"]} for i in order.items],
                 "shipments": [views.tracking(s, now, _lang(request)) for s in order.shipments],
             }
         )
