@@ -129,6 +129,10 @@ class PlatformClient:
     async def order(self, number: str) -> dict[str, Any]:
         return dict(await self._call("GET", f"/orders/{number}"))
 
+    async def customer_orders(self, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's orders, newest first as the platform lists them."""
+        return list((await self._call("GET", f"/customers/{customer_id}/orders"))["orders"])
+
     async def verify(self, number: str, *, email: str | None = None, phone: str | None = None) -> str | None:
         """The verified owner's customer id, or None when the contact is not the order's; 429 while locked."""
         body = {"email": email} if email is not None else {"phone": phone}

@@ -107,7 +107,7 @@ async def test_events_reach_the_widgets_and_consoles_of_the_other_instance_and_c
     try:
         widget, console = Socket(), Socket()
         two.add_customer("c1", widget)
-        two.add_agent(console)
+        two.add_agent(console, 1)
         delivered: list[str] = []
 
         async def telegram(conv_id: str, event: dict[str, Any]) -> None:
@@ -159,16 +159,17 @@ async def test_agents_online_are_counted_over_every_instance_heard_from_lately(
     await two.start()
     try:
         await asyncio.sleep(0.2)
-        assert one.agents_connected() == 0
-        console = Socket()
-        two.add_agent(console)
-        await eventually(lambda: one.agents_connected() == 1)
-        two.drop_agent(console)
-        await eventually(lambda: one.agents_connected() == 0)
-        two.add_agent(console)
-        await eventually(lambda: one.agents_connected() == 1)
-        await two.stop()  # an instance that died stops counting once it is no longer heard from
-        await eventually(lambda: one.agents_connected() == 0, 2.0)
+        assert one.connected_agents() == set()
+        console, other = Socket(), Socket()
+        two.add_agent(console, 7)
+        one.add_agent(other, 8)
+        await eventually(lambda: one.connected_agents() == {7, 8})
+        two.drop_agent(console, 7)
+        await eventually(lambda: one.connected_agents() == {8})
+        two.add_agent(console, 7)
+        await eventually(lambda: one.connected_agents() == {7, 8})
+        await two.stop()  # a stopped instance says so; one that died stops counting once no longer heard from
+        await eventually(lambda: one.connected_agents() == {8}, 2.0)
     finally:
         await one.stop()
 

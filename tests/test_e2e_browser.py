@@ -308,7 +308,7 @@ async def test_the_reports_page_draws_the_periods_figures(browser: Browser, web:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
     await page.goto(f"{web.url}/agent")
-    await log_in(page, "alice", "alice-demo")
+    await log_in(page, "sam", "sam-demo")  # a supervisor: agents do not see the reports
     await page.click("a[href='/agent/reports']")
     await expect(page.locator("#tiles")).to_contain_text("Conversations")
     await expect(page.locator("#tiles .tile").first).to_contain_text("3")
@@ -320,3 +320,49 @@ async def test_the_reports_page_draws_the_periods_figures(browser: Browser, web:
     await page.screenshot(path=str(shots / "reports.png"), full_page=True)
     assert (shots / "reports.png").stat().st_size > 10_000
     assert errors == []
+
+
+async def test_presence_a_note_and_a_transfer_in_the_consoles(browser: Browser, web: Gateway) -> None:
+    """Alice and Bob at their consoles; a customer in the widget asks for a person. Bob hears the new chat;
+    Alice goes away and back (Bob sees it), claims, writes an internal note and transfers to Bob with one:
+    the widget shows that Bob takes over, never the notes."""
+    expect.set_options(timeout=TIMEOUT)
+    consoles = []
+    for username in ("alice", "bob"):
+        page = await (await browser.new_context(locale="en-US")).new_page()
+        await page.goto(f"{web.url}/agent")
+        await log_in(page, username, f"{username}-demo")
+        await expect(page.locator("#team")).to_contain_text("Alice")
+        consoles.append(page)
+    alice, bob = consoles
+    await expect(bob.locator('#team li[data-username="alice"]')).to_have_class(re.compile("online"))
+
+    shop = await (await browser.new_context(locale="en-US")).new_page()
+    await shop.goto(f"{web.url}/")
+    await shop.click("#chat-toggle")
+    await customer_says(shop, "I want to talk to a human")
+    await expect(shop.locator("#chat-status")).to_have_text("Waiting for an agent")
+    conversation, _ = await stored_conversation(shop)
+    await expect(bob.locator("body")).to_have_attribute("data-rang", conversation)  # a new chat for his skills
+
+    await alice.select_option("#presence", "away")
+    await expect(bob.locator('#team li[data-username="alice"]')).to_have_class(re.compile("away"))
+    await alice.select_option("#presence", "online")
+    await expect(bob.locator('#team li[data-username="alice"]')).to_have_class(re.compile("online"))
+
+    await alice.locator(f'#queue li[data-id="{conversation}"]').click()
+    await alice.click("#claim")
+    await expect(alice.locator("#d-meta")).to_contain_text("assigned")
+    await alice.fill("#note-text", "Second time this week, be kind")
+    await alice.press("#note-text", "Enter")
+    await expect(alice.locator("#transcript .msg.note")).to_contain_text("Second time this week, be kind")
+    await alice.click("#transfer")
+    await alice.select_option("#transfer-to", "agent:bob")
+    await alice.fill("#transfer-note", "Bob knows this carrier")
+    await alice.click("#transfer-form button[type=submit]")
+    await expect(bob.locator(f'#mine li[data-id="{conversation}"]')).to_be_visible()
+    await expect(shop.locator("#chat-log")).to_contain_text("Bob is taking over from here.")
+    await bob.locator(f'#mine li[data-id="{conversation}"]').click()
+    await expect(bob.locator("#transcript .msg.note")).to_have_count(2)
+    log = await shop.locator("#chat-log").inner_text()
+    assert "be kind" not in log and "carrier" not in log

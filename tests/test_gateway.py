@@ -107,7 +107,8 @@ async def test_explicit_request_queues_with_the_bots_summary(gateway: Gateway) -
     row = next(r for r in queue["queue"] if r["id"] == c.id)
     assert (row["reason"], row["priority"], row["skill"]) == ("customer_request", "normal", "general")
     assert "Intents: human_agent" in row["summary"] and row["last_message"] == "I want to talk to a human"
-    waiting = await say(gateway, c, "hello? anyone?")
+    async with gateway.http.ws_connect(f"/api/agent/ws?token={token}"):  # a console open: an agent is online
+        waiting = await say(gateway, c, "hello? anyone?")
     assert waiting["status"] == "queued"
     assert texts(waiting) == [
         "A colleague will take over: you're number 1 in the queue. Anything you write here reaches them."

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.db import make_engine, make_sessionmaker
 from bot.gateway.config import GatewayConfig
+from bot.gateway.models import Agent
 from bot.settings import ConfigError
 
 
@@ -56,3 +59,12 @@ def test_add_agent_from_the_command_line(tmp_path: Path) -> None:
     assert created.returncode == 0 and "created" in created.stdout
     again = run_cli(tmp_path, "add-agent", "carol", password="long-enough-pw")
     assert again.returncode == 1 and "already exists" in again.stdout
+    wrong = run_cli(tmp_path, "add-agent", "dan", "--skills", "refunds,cooking", password="long-enough-pw")
+    assert wrong.returncode == 2 and "unknown skill 'cooking'" in wrong.stderr
+    boss = run_cli(tmp_path, "add-agent", "erin", "--skills", "Refunds, general,refunds", "--role", "supervisor",
+                   password="long-enough-pw")  # fmt: skip
+    assert boss.returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path}/app.db")
+    with make_sessionmaker(engine)() as s:
+        erin = s.scalars(select(Agent).where(Agent.username == "erin")).one()
+        assert (erin.skills, erin.role) == ("refunds,general", "supervisor")

@@ -81,7 +81,7 @@ async def play(gw: Gateway, clock: Clock) -> None:
 
 
 async def report(gw: Gateway, query: str, token: str | None = None) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token or await login(gw)}"}
+    headers = {"Authorization": f"Bearer {token or await login(gw, 'sam')}"}
     async with gw.http.get(f"/api/agent/reports?{query}", headers=headers) as resp:
         body = await (resp.json() if resp.content_type == "application/json" else resp.text())
         return resp.status, body
@@ -178,11 +178,13 @@ async def test_a_bad_period_or_format_is_a_400(played: tuple[Gateway, Clock], qu
     assert status == 400 and body["error"]["code"] == "invalid_field"
 
 
-async def test_reports_need_an_agent(played: tuple[Gateway, Clock]) -> None:
+async def test_reports_need_a_supervisor(played: tuple[Gateway, Clock]) -> None:
     gw, _ = played
     async with gw.http.get("/api/agent/reports") as resp:
         assert resp.status == 401
     assert (await report(gw, "", token="forged"))[0] == 401
+    status, body = await report(gw, "", token=await login(gw, "alice"))
+    assert status == 403 and body["error"]["code"] == "supervisors_only"
 
 
 async def test_metrics_count_messages_escalations_replies_and_sockets(played: tuple[Gateway, Clock]) -> None:

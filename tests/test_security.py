@@ -66,7 +66,7 @@ async def test_agent_websocket_refuses_every_spelling_without_a_token(gw: Gatewa
         async with aiohttp.ClientSession() as http, http.ws_connect(url):
             pass
     assert refused.value.status in (401, 404)  # refused before the handshake, whichever way
-    assert gw.app.ctx.hub.agents_connected() == 0
+    assert gw.app.ctx.hub.connected_agents() == set()
 
 
 async def test_a_refused_socket_does_not_count_as_an_online_agent(gw: Gateway) -> None:

@@ -11,8 +11,7 @@ from sanic.response import HTTPResponse, json, text
 from bot.errors import ApiError, json_body, parse_body
 from bot.gateway import reports
 from bot.gateway.assignments import Assignments
-from bot.gateway.http import bearer, desk, hold_open, is_route, logins
-from bot.gateway.models import Agent
+from bot.gateway.http import agent, desk, hold_open, is_route, logins, supervisor
 from bot.gateway.report_csv import to_csv
 from bot.gateway.schemas import AgentMessageIn, HandBackIn, LoginIn
 
@@ -21,10 +20,6 @@ agent_api = Blueprint("agent_api", url_prefix="/api/agent")
 
 def assignments(request: Request) -> Assignments:
     return cast(Assignments, request.app.ctx.assignments)
-
-
-def agent(request: Request) -> Agent:
-    return logins(request).agent_for(bearer(request))
 
 
 @agent_api.on_request
@@ -51,6 +46,7 @@ async def detail(request: Request, conv_id: str) -> HTTPResponse:
     agent(request)
     found = desk(request).views.detail(conv_id)
     found["order"] = await request.app.ctx.orders.lookup(found["order_number"])
+    found["customer_orders"] = await request.app.ctx.orders.of_customer(found["customer_id"])
     return json(found)
 
 
@@ -80,8 +76,8 @@ async def hand_back(request: Request, conv_id: str) -> HTTPResponse:
 
 @agent_api.get("/reports")
 async def report(request: Request) -> HTTPResponse:
-    """The service's figures over `from`..`to` (README, "Reports"), as JSON or `?format=csv`."""
-    agent(request)
+    """The service's figures over `from`..`to` (README, "Reports"), as JSON or `?format=csv`; supervisors'."""
+    supervisor(request)
     form = request.args.get("format", "json")
     if form not in ("json", "csv"):
         raise ApiError(400, "invalid_field", "format must be json or csv.", "format")
@@ -102,7 +98,15 @@ async def report(request: Request) -> HTTPResponse:
 
 @agent_api.websocket("/ws")
 async def live(request: Request, ws: Any) -> None:
-    """Pushes every new message, status change and escalation to the console (token checked before)."""
-    hub = desk(request).hub
-    hub.add_agent(ws)
-    await hold_open(ws, lambda: hub.drop_agent(ws))
+    """Pushes every new message, status change, escalation and presence change to the console (token checked
+    before); the console may say `{"type": "typing", "conversation_id"}` for a conversation that is its own."""
+    me = logins(request).agent_for(request.args.get("token"))
+    the_desk = desk(request)
+
+    async def heard(event: dict[str, Any]) -> None:
+        if event.get("type") == "typing" and isinstance(event.get("conversation_id"), str):
+            await the_desk.typing_to_customer(event["conversation_id"], me)
+
+    the_desk.hub.add_agent(ws, me.id)
+    await the_desk.presence_changed(me.id)
+    await hold_open(ws, lambda: the_desk.agent_left(ws, me.id), heard)

@@ -67,7 +67,13 @@ async def rate(request: Request, conv_id: str) -> HTTPResponse:
 
 @customer_api.websocket("/ws/conversations/<conv_id>")
 async def live(request: Request, ws: Any, conv_id: str) -> None:
-    """Pushes the conversation's new messages and status changes (the token was checked before)."""
-    hub = desk(request).hub
-    hub.add_customer(conv_id, ws)
-    await hold_open(ws, lambda: hub.drop_customer(conv_id, ws))
+    """Pushes the conversation's new messages, status changes and the agent's typing (the token was checked
+    before); the widget may say `{"type": "typing"}`, which the agents' consoles show."""
+    the_desk = desk(request)
+
+    async def heard(event: dict[str, Any]) -> None:
+        if event.get("type") == "typing":
+            await the_desk.hub.to_agents({"type": "typing", "conversation_id": conv_id, "who": "customer"})
+
+    the_desk.hub.add_customer(conv_id, ws)
+    await hold_open(ws, lambda: the_desk.hub.drop_customer(conv_id, ws), heard)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,10 @@ from sanic.response import HTTPResponse, file, json, raw
 from bot.clock import utcnow
 from bot.db import create_schema, make_engine, make_sessionmaker
 from bot.errors import ApiError, install_error_handlers
-from bot.gateway import cluster
+from bot.gateway import canned, cluster
 from bot.gateway.api_agent import agent_api
 from bot.gateway.api_customer import customer_api
+from bot.gateway.api_team import team_api
 from bot.gateway.assignments import Assignments
 from bot.gateway.config import GatewayConfig
 from bot.gateway.desk import Desk
@@ -27,6 +28,7 @@ from bot.gateway.logins import Logins
 from bot.gateway.metrics import CONTENT_TYPE
 from bot.gateway.models import Base
 from bot.gateway.rasa import RasaClient
+from bot.gateway.teamwork import Teamwork
 from bot.gateway.telegram import TelegramChannel, TelegramSettings, telegram_api
 from bot.gateway.topics import Topics
 from bot.platform_client import PlatformClient, PlatformRejected, PlatformUnavailable
@@ -73,6 +75,17 @@ class OrderDetails:
         except (PlatformUnavailable, PlatformRejected) as exc:
             return {"number": number, "error": f"order details unavailable: {exc}"}
 
+    async def of_customer(self, customer_id: str | None) -> dict[str, Any] | None:
+        """The verified customer's orders in brief, for the panel beside the transcript."""
+        if not customer_id:
+            return None
+        try:
+            orders = await self.client.customer_orders(customer_id)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            return {"error": f"orders unavailable: {exc}"}
+        keys = ("number", "status", "total", "currency", "placed_at")
+        return {"orders": [{k: o.get(k) for k in keys} for o in orders]}
+
 
 def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, name: str = "gateway") -> Sanic:
     app = Sanic(name)
@@ -85,6 +98,7 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
     install_error_handlers(app)
     app.blueprint(customer_api)
     app.blueprint(agent_api)
+    app.blueprint(team_api)
     app.blueprint(telegram_api)
     install_page_headers(app)
 
@@ -98,8 +112,11 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
         app.ctx.hub = app.ctx.cluster.hub
         await app.ctx.hub.start()
         rasa = RasaClient(config.rasa_url, config.rasa_token)
-        app.ctx.desk = Desk(sessions, rasa, app.ctx.hub, clock, locks=app.ctx.cluster.locks)
+        skill_wait = timedelta(seconds=config.skill_wait)
+        app.ctx.desk = Desk(sessions, rasa, app.ctx.hub, clock, locks=app.ctx.cluster.locks, skill_wait=skill_wait)
         app.ctx.assignments = Assignments(app.ctx.desk)
+        app.ctx.teamwork = Teamwork(app.ctx.desk)
+        canned.seed(sessions)
         app.ctx.logins = Logins(sessions, clock, config.demo, app.ctx.cluster.limiters)
         for username in app.ctx.logins.prepare():
             log.info("demo agent %s %s", username, "created" if config.demo else "tokens revoked (not in demo mode)")

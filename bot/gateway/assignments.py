@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.errors import conflict
+from bot.errors import ApiError, conflict
 from bot.gateway import states
 from bot.gateway.desk import Desk
 from bot.gateway.hub import publish
@@ -22,8 +22,16 @@ class Assignments:
         self.desk = desk
 
     async def claim(self, conv_id: str, agent: Agent) -> dict[str, Any]:
+        """Takes a queued conversation offered to the agent (skill routing: bot/gateway/routing.py)."""
         now = self.desk.clock()
         with self.desk.sessions.begin() as s:
+            waiting = states.load(s, conv_id)
+            if waiting.status == Status.QUEUED and (left := self.desk.views.offered_to(s, waiting, agent)) is not None:
+                raise ApiError(
+                    409,
+                    "not_offered",
+                    f"This conversation is offered to agents with the {waiting.skill} skill for {left} s more.",
+                )
             conv = states.claim(s, conv_id, agent, now)
             note = states.append(s, conv, "system", say(conv.language, "agent_joined", agent=agent.display_name), now)
             s.flush()
@@ -32,8 +40,9 @@ class Assignments:
         return self.desk.views.detail(conv_id)
 
     def _own(self, s: Session, conv_id: str, agent: Agent) -> Conversation:
+        """The conversation, locked, if it is assigned to `agent` (or, for a supervisor, to anyone)."""
         conv = states.load(s, conv_id, lock=True)
-        if conv.status != Status.ASSIGNED or conv.assignee_id != agent.id:
+        if conv.status != Status.ASSIGNED or (conv.assignee_id != agent.id and not agent.supervisor):
             raise conflict("not_yours", "Claim the conversation before acting on it.")
         return conv
 

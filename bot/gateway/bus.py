@@ -2,8 +2,8 @@
 
 Each instance delivers an event to its own sockets and channels at once, and publishes it; the other
 instances deliver it to their widgets and consoles. A channel such as Telegram delivers only where the
-event happened, so a message goes out once. Agents' presence travels the same way (each instance says how
-many consoles it holds, on every change and every few seconds), so "no agent online" is decided from all
+event happened, so a message goes out once. Agents' presence travels the same way (each instance says which
+agents have a console open on it, on every change and every few seconds), so "no agent online" is decided from all
 instances. When Redis is away, an instance goes on serving its own sockets; the others' widgets catch up
 from the transcript when they reconnect.
 """
@@ -35,7 +35,7 @@ class SharedHub:
         self.local = Hub()
         self.redis = redis
         self.instance = instance or uuid.uuid4().hex[:12]
-        self.peers: dict[str, tuple[int, float]] = {}  # instance -> (consoles open, when last heard)
+        self.peers: dict[str, tuple[set[int], float]] = {}  # instance -> (agents with a console, when last heard)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -49,7 +49,7 @@ class SharedHub:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._publish({"to": "presence", "agents": 0})
+        await self._publish({"to": "presence", "agents": []})
 
     async def _publish(self, message: dict[str, Any]) -> None:
         try:
@@ -74,31 +74,32 @@ class SharedHub:
     def add_channel(self, channel: str, listener: Listener) -> None:
         self.local.add_channel(channel, listener)
 
-    def add_agent(self, ws: Any) -> None:
-        self.local.add_agent(ws)
+    def add_agent(self, ws: Any, agent_id: int) -> None:
+        self.local.add_agent(ws, agent_id)
         self._report()
 
-    def drop_agent(self, ws: Any) -> None:
-        self.local.drop_agent(ws)
+    def drop_agent(self, ws: Any, agent_id: int) -> None:
+        self.local.drop_agent(ws, agent_id)
         self._report()
 
     def sockets(self) -> dict[str, int]:
         return self.local.sockets()
 
-    def agents_connected(self) -> int:
-        """Consoles open on this instance and on the others heard from lately."""
+    def connected_agents(self) -> set[int]:
+        """Agents with a console open on this instance or on the others heard from lately."""
         now = time.monotonic()
-        return self.local.agents_connected() + sum(n for n, seen in self.peers.values() if now - seen < FRESH)
+        heard = [ids for ids, seen in self.peers.values() if now - seen < FRESH]
+        return self.local.connected_agents().union(*heard)
 
     def _report(self) -> None:
-        message = {"to": "presence", "agents": self.local.agents_connected()}
+        message = {"to": "presence", "agents": sorted(self.local.connected_agents())}
         task = asyncio.get_running_loop().create_task(self._publish(message))
         self._tasks.append(task)
         task.add_done_callback(lambda done: self._tasks.remove(done) if done in self._tasks else None)
 
     async def _heartbeat(self) -> None:
         while True:
-            await self._publish({"to": "presence", "agents": self.local.agents_connected()})
+            await self._publish({"to": "presence", "agents": sorted(self.local.connected_agents())})
             await asyncio.sleep(HEARTBEAT)
 
     async def _listen(self) -> None:
@@ -133,6 +134,6 @@ class SharedHub:
             elif message.get("to") == "agents":
                 await self.local.to_agents(message["event"])
             elif message.get("to") == "presence":
-                self.peers[sender] = (int(message.get("agents", 0)), time.monotonic())
+                self.peers[sender] = ({int(a) for a in message.get("agents", [])}, time.monotonic())
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("malformed live event ignored: %r", exc)

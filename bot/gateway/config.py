@@ -27,6 +27,7 @@ class GatewayConfig:
     telegram_api_url: str | None = None
     redis_url: str | None = None  # several instances share live events, locks, presence, limits through it
     proxies: int = 0  # trusted proxies in front (nginx: 1): the client address comes from X-Forwarded-For
+    skill_wait: int = 60  # seconds a queued conversation is offered only to agents with its skill
     metrics_token: str | None = None  # GET /metrics with this bearer token; without one, loopback clients only
 
     @classmethod
@@ -53,6 +54,7 @@ class GatewayConfig:
             redis_url=env.get("REDIS_URL") or None,
             proxies=count(env, "GATEWAY_PROXIES"),
             metrics_token=env.get("METRICS_TOKEN") or None,
+            skill_wait=seconds(env, "SKILL_WAIT_SECONDS", 60),
         )
 
 
@@ -66,4 +68,12 @@ def count(env: Mapping[str, str], name: str) -> int:
     raw = env.get(name, "0").strip() or "0"
     if not raw.isascii() or not raw.isdigit() or int(raw) > 8:
         raise ConfigError(f"{name} must be a number from 0 to 8, not {raw!r}")
+    return int(raw)
+
+
+def seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A number of seconds from the environment, 0 to a day."""
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 86_400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, not {raw!r}")
     return int(raw)

@@ -6,12 +6,13 @@ agents' moves made by assignments.py, reads served by views.py.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +23,9 @@ from bot.gateway.anger import AngerDetector
 from bot.gateway.hub import LiveEvents
 from bot.gateway.inputs import offered_buttons
 from bot.gateway.metrics import Metrics
-from bot.gateway.models import (
-    Conversation,
-    Status,
-)
+from bot.gateway.models import Agent, Conversation, Status
 from bot.gateway.ordering import ConversationLocks, TurnLocks
+from bot.gateway.presence import effective
 from bot.gateway.rasa import BotReply, RasaClient, RasaUnavailable
 from bot.gateway.states import BotSync
 from bot.gateway.turns import Turns
@@ -46,17 +45,20 @@ class Desk:
         clock: Callable[[], datetime],
         anger: AngerDetector | None = None,
         locks: TurnLocks | None = None,
+        skill_wait: timedelta = timedelta(seconds=60),
     ) -> None:
-        """`locks` order each conversation's turns: in this process unless shared ones are given."""
+        """`locks` order each conversation's turns: in this process unless shared ones are given;
+        `skill_wait`: how long a queued conversation is offered only to agents with its skill."""
         self.sessions = sessions
         self.rasa = rasa
         self.hub = hub
         self.clock = clock
         self.locks = locks if locks is not None else ConversationLocks()  # (an empty one is falsy)
         self.anger = anger or AngerDetector()
-        self.views = Views(sessions, clock)
+        self.views = Views(sessions, clock, hub.connected_agents, skill_wait)
         self.metrics = Metrics(sessions, hub.sockets)
         self.turns = Turns(self)
+        self._background: set[asyncio.Task[None]] = set()  # strong references to presence notices in flight
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -103,7 +105,38 @@ class Desk:
             return offered_buttons(s, states.load(s, conv_id))
 
     def online(self, s: Session) -> bool:
-        return escalation.agents_online(s, self.hub.agents_connected(), self.clock())
+        return escalation.agents_online(s, self.hub.connected_agents())
+
+    # --- agents' presence and typing -------------------------------------------------------------
+
+    async def presence_changed(self, agent_id: int) -> None:
+        """Tells the consoles an agent's presence (their choice while connected, else offline)."""
+        with self.sessions() as s:
+            agent = s.get(Agent, agent_id)
+            if agent is None:
+                return
+            event = {
+                "type": "presence",
+                "agent": agent.username,
+                "presence": effective(agent, self.hub.connected_agents()),
+            }
+        await self.hub.to_agents(event)
+
+    def agent_left(self, ws: object, agent_id: int) -> None:
+        """A console closed: its agent may now be offline, which the others are told."""
+        self.hub.drop_agent(ws, agent_id)
+        task = asyncio.get_running_loop().create_task(self.presence_changed(agent_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def typing_to_customer(self, conv_id: str, agent: Agent) -> None:
+        """The agent is typing in a conversation of theirs: the customer's widget shows it."""
+        with self.sessions() as s:
+            conv = s.get(Conversation, conv_id)
+            if conv is None or conv.status != Status.ASSIGNED or conv.assignee_id != agent.id:
+                return
+            channel = conv.channel
+        await self.hub.to_customer(conv_id, channel, {"type": "typing", "who": "agent", "agent": agent.display_name})
 
     async def sync_bot(self, conv_id: str, sync: states.BotSync | None, note: str = "") -> BotReply:
         """Tells Rasa what a move means for it (states.MOVES); the hand-back's answer comes back.

@@ -6,20 +6,18 @@ which applies to one answer of the bot, queues the conversation, and words the w
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.contract import Handoff
-from bot.gateway import states
+from bot.gateway import presence, states
 from bot.gateway.anger import Assessment
-from bot.gateway.models import Agent, Conversation, Message, Status
+from bot.gateway.models import Conversation, Message, Status
 from bot.gateway.notices import both, say
 from bot.gateway.rasa import BotReply
 from bot.gateway.views import queue_position
 
-ONLINE_WINDOW = timedelta(minutes=2)
 STUCK_MISSES = 3
 _DOWN_EN, _DOWN_ZH = both("summary_bot_down")
 BOT_DOWN = Handoff.for_reason("bot_unavailable", summary=_DOWN_EN, summary_zh=_DOWN_ZH)
@@ -61,9 +59,6 @@ def waiting_text(s: Session, conv: Conversation, online: bool) -> str:
     return say(conv.language, "queued", position=queue_position(s, conv))
 
 
-def agents_online(s: Session, connected: int, now: datetime) -> bool:
-    """A console is connected, or an agent used the API in the last two minutes."""
-    if connected:
-        return True
-    since = now - ONLINE_WINDOW
-    return bool(s.scalar(select(func.count()).select_from(Agent).where(Agent.last_seen_at >= since)))
+def agents_online(s: Session, connected: set[int]) -> bool:
+    """Some agent with a console open chose to be online (bot/gateway/presence.py)."""
+    return bool(presence.online_agents(s, connected))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from sanic.request import Request
@@ -14,6 +15,9 @@ from bot import tokens
 from bot.errors import ApiError
 from bot.gateway.desk import Desk
 from bot.gateway.logins import Logins
+from bot.gateway.models import Agent
+
+TYPING_EVERY = 2.0  # seconds: a peer's typing signals pass at most this often
 
 
 def desk(request: Request) -> Desk:
@@ -58,14 +62,42 @@ def is_handshake(request: Request) -> bool:
     )
 
 
-async def hold_open(ws: Any, leave: Callable[[], None]) -> None:
-    """Keeps a subscribed websocket until the peer closes it (peers only ping), then unsubscribes it."""
+async def hold_open(
+    ws: Any, leave: Callable[[], None], heard: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+) -> None:
+    """Keeps a subscribed websocket until the peer closes it, then unsubscribes it. What the peer sends
+    (a typing signal) goes to `heard` as a JSON object, at most one every `TYPING_EVERY` seconds; anything
+    else it sends is ignored."""
+    last = 0.0
     try:
         while True:
-            await ws.recv()
+            data = await ws.recv()
+            now = asyncio.get_running_loop().time()
+            if heard is None or now - last < TYPING_EVERY or not isinstance(data, str) or len(data) > 200:
+                continue
+            try:
+                event = json.loads(data)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                last = now
+                await heard(event)
     except asyncio.CancelledError:
         raise
     except Exception:
         pass
     finally:
         leave()
+
+
+def agent(request: Request) -> Agent:
+    """The agent whose bearer token came with the request (401 without one)."""
+    return logins(request).agent_for(bearer(request))
+
+
+def supervisor(request: Request) -> Agent:
+    """The agent, if a supervisor (403 for other agents)."""
+    found = agent(request)
+    if not found.supervisor:
+        raise ApiError(403, "supervisors_only", "Only a supervisor can do this.")
+    return found

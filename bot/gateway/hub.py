@@ -27,13 +27,13 @@ class LiveEvents(Protocol):
 
     def drop_customer(self, conversation_id: str, ws: Any) -> None: ...
 
-    def add_agent(self, ws: Any) -> None: ...
+    def add_agent(self, ws: Any, agent_id: int) -> None: ...
 
-    def drop_agent(self, ws: Any) -> None: ...
+    def drop_agent(self, ws: Any, agent_id: int) -> None: ...
 
     def add_channel(self, channel: str, listener: Listener) -> None: ...
 
-    def agents_connected(self) -> int: ...
+    def connected_agents(self) -> set[int]: ...
 
     def sockets(self) -> dict[str, int]: ...
 
@@ -53,11 +53,13 @@ async def publish(
     """New messages and a status change of a conversation, to its customer (channel) and to agents.
 
     The routing rule lives here, once, for any LiveEvents: the customer's own messages go back to
-    their widget only with `echo_customer` (other tabs).
+    their widget only with `echo_customer` (other tabs); agents' internal notes never reach the customer.
     """
     for view in views:
         event = {"type": "message", "conversation_id": conv_id, "message": view}
-        if view["author"] != "customer" or echo_customer:
+        if view["author"] == "note":
+            pass
+        elif view["author"] != "customer" or echo_customer:
             await live.to_customer(conv_id, channel, event)
         await live.to_agents(event)
     if status is not None:
@@ -72,6 +74,7 @@ class Hub:
     def __init__(self) -> None:
         self.customers: dict[str, set[Any]] = defaultdict(set)
         self.agents: set[Any] = set()
+        self.agent_of: dict[Any, int] = {}  # each console's agent
         self.channel_listeners: dict[str, Listener] = {}
 
     async def _send(self, sockets: set[Any], event: dict[str, Any]) -> None:
@@ -81,6 +84,7 @@ class Hub:
                 await ws.send(data)
             except Exception:  # a closed socket must not stop delivery to the others
                 sockets.discard(ws)
+                self.agent_of.pop(ws, None)
 
     async def to_customer(self, conversation_id: str, channel: str, event: dict[str, Any]) -> None:
         await self.to_widgets(conversation_id, event)
@@ -105,12 +109,14 @@ class Hub:
         """A channel (e.g. Telegram) that delivers its own conversations' events."""
         self.channel_listeners[channel] = listener
 
-    def add_agent(self, ws: Any) -> None:
-        """An authenticated console's websocket: it receives every event and counts as an online agent."""
+    def add_agent(self, ws: Any, agent_id: int) -> None:
+        """An authenticated console's websocket: it receives every event, and its agent is connected."""
         self.agents.add(ws)
+        self.agent_of[ws] = agent_id
 
-    def drop_agent(self, ws: Any) -> None:
+    def drop_agent(self, ws: Any, agent_id: int) -> None:
         self.agents.discard(ws)
+        self.agent_of.pop(ws, None)
 
     def drop_customer(self, conversation_id: str, ws: Any) -> None:
         sockets = self.customers.get(conversation_id)
@@ -122,8 +128,9 @@ class Hub:
     async def to_agents(self, event: dict[str, Any]) -> None:
         await self._send(self.agents, event)
 
-    def agents_connected(self) -> int:
-        return len(self.agents)
+    def connected_agents(self) -> set[int]:
+        """The agents with a console open on this process."""
+        return {self.agent_of[ws] for ws in self.agents if ws in self.agent_of}
 
     def sockets(self) -> dict[str, int]:
         """Websockets open on this process: customers' widgets and agents' consoles."""

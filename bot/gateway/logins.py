@@ -16,18 +16,21 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.contract import Skill
 from bot.errors import ApiError, too_many_attempts
 from bot.gateway import auth
 from bot.gateway.models import Agent, AgentToken
 from bot.gateway.ratelimit import FailureLimiter, Limiter
 
 TOKEN_LIFETIME = timedelta(hours=12)
-# username, display name, password, skills: created only in demo mode.
+# username, display name, password, skills, role: created only in demo mode.
 DEMO_AGENTS = [
-    ("alice", "Alice", "alice-demo", "general,refunds,complaints"),
-    ("bob", "Bob", "bob-demo", "logistics,security,general"),
+    ("alice", "Alice", "alice-demo", "general,refunds,complaints", "agent"),
+    ("bob", "Bob", "bob-demo", "logistics,security,general", "agent"),
+    ("sam", "Sam", "sam-demo", "general", "supervisor"),
 ]
-DEMO_PASSWORDS = {username: password for username, _, password, _ in DEMO_AGENTS}
+DEMO_PASSWORDS = {username: password for username, _, password, _, _ in DEMO_AGENTS}
+ROLES = ("agent", "supervisor")
 FAILURES_PER_USERNAME = 5
 FAILURES_PER_CLIENT = 20
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -39,11 +42,33 @@ def _decoy_hash() -> str:
     return auth.hash_password("no such agent")
 
 
+def normalized_skills(raw: str | list[str]) -> str:
+    """Skills as stored: comma-separated, each one the contract knows, no repeats; ValueError names a wrong one."""
+    names = raw.split(",") if isinstance(raw, str) else raw
+    kept: list[str] = []
+    for name in (n.strip().lower() for n in names):
+        if name not in {s.value for s in Skill}:
+            raise ValueError(f"unknown skill {name!r}; the skills are {', '.join(s.value for s in Skill)}")
+        if name not in kept:
+            kept.append(name)
+    if not kept:
+        raise ValueError("an agent needs at least one skill")
+    return ",".join(kept)
+
+
 def agent_view(agent: Agent) -> dict[str, Any]:
-    return {"id": agent.id, "username": agent.username, "name": agent.display_name, "skills": agent.skill_list}
+    return {
+        "id": agent.id,
+        "username": agent.username,
+        "name": agent.display_name,
+        "skills": agent.skill_list,
+        "role": agent.role,
+    }
 
 
-def ensure_agent(sessions: Any, username: str, name: str, password: str, skills: str, now: datetime) -> bool:
+def ensure_agent(
+    sessions: Any, username: str, name: str, password: str, skills: str, now: datetime, role: str = "agent"
+) -> bool:
     """Creates the agent unless the username exists; says whether it did (another gateway starting at the
     same moment may have created it first)."""
     try:
@@ -57,6 +82,7 @@ def ensure_agent(sessions: Any, username: str, name: str, password: str, skills:
                     password_hash=auth.hash_password(password),
                     skills=skills,
                     created_at=now,
+                    role=role,
                 )
             )
             return True
@@ -122,8 +148,8 @@ class Logins:
         if self.demo:
             return [
                 u
-                for u, name, pw, skills in DEMO_AGENTS
-                if ensure_agent(self.sessions, u, name, pw, skills, self.clock())
+                for u, name, pw, skills, role in DEMO_AGENTS
+                if ensure_agent(self.sessions, u, name, pw, skills, self.clock(), role)
             ]
         revoked = []
         with self.sessions.begin() as s:

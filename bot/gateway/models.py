@@ -37,10 +37,17 @@ class Agent(Base):
     skills: Mapped[str] = Column(String(200), nullable=False, default="general")
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     last_seen_at: Mapped[datetime | None] = Column(UTCDateTime)
+    role: Mapped[str] = Column(String(16), nullable=False, default="agent", server_default="agent")  # or supervisor
+    # What the agent chose (online | away); they are offline, whatever they chose, without an open console.
+    presence: Mapped[str] = Column(String(16), nullable=False, default="online", server_default="online")
 
     @property
     def skill_list(self) -> list[str]:
         return [s for s in self.skills.split(",") if s]
+
+    @property
+    def supervisor(self) -> bool:
+        return bool(self.role == "supervisor")
 
 
 class AgentToken(Base):
@@ -96,7 +103,7 @@ class Message(Base):
     seq: Mapped[int] = Column(Integer, nullable=False)
     # The sender's id of a customer's message (a widget's random id, a Telegram update): stored once.
     client_id: Mapped[str | None] = Column(String(80))
-    author: Mapped[str] = Column(String(16), nullable=False)  # customer | bot | agent | system
+    author: Mapped[str] = Column(String(16), nullable=False)  # customer | bot | agent | system | note (agents only)
     agent_id: Mapped[int | None] = Column(ForeignKey("agents.id"))
     text: Mapped[str] = Column(Text, nullable=False)
     buttons_json: Mapped[str | None] = Column(Text)
@@ -166,3 +173,16 @@ class ChannelChat(Base):
     user_id: Mapped[str | None] = Column(String(32))  # the account that wrote, not the chat (they differ in groups)
     conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, unique=True)
     opened_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class CannedReply(Base):
+    """A reply agents insert with a shortcut, in one language; `{order_number}`, `{customer_name}` and
+    `{agent_name}` are filled from the conversation when it is used."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("shortcut", "language"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    shortcut: Mapped[str] = Column(String(32), nullable=False)
+    language: Mapped[str] = Column(String(8), nullable=False)  # en | zh
+    text: Mapped[str] = Column(Text, nullable=False)

@@ -36,6 +36,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{agent} handed you back to the assistant.",
         "zh": "{agent} 已将您转回智能助手。",
     },
+    "agent_transferred": {
+        "en": "{agent} is taking over from here.",
+        "zh": "接下来由 {agent} 为您服务。",
+    },
+    "transferred_to_team": {
+        "en": "I'm passing you to a colleague who specialises in this; please stay here.",
+        "zh": "正在为您转接更专业的同事，请稍候。",
+    },
     "rate_prompt": {"en": "Please rate this conversation:", "zh": "请为本次服务评分："},
     "rated": {"en": "Thank you for your rating!", "zh": "感谢您的评价！"},
     "rate_not_resolved": {

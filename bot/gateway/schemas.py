@@ -73,3 +73,44 @@ class AgentMessageIn(_Strict):
 
 class HandBackIn(_Strict):
     note: Note = ""
+
+
+class NoteIn(_Strict):
+    """An internal note: agents see it, the customer never does."""
+
+    text: StrictStr
+
+    _check = validator("text", allow_reuse=True)(_text)
+
+
+class PresenceIn(_Strict):
+    presence: Literal["online", "away"]
+
+
+class TransferIn(_Strict):
+    """To another agent (`to_agent`, a username) or to whoever has a skill (`to_skill`); one of them."""
+
+    to_agent: Credential | None = None
+    to_skill: Literal["general", "logistics", "refunds", "complaints", "security"] | None = None
+    note: Note = ""
+
+    @validator("to_skill", always=True)
+    def _one_target(cls, to_skill: str | None, values: dict[str, object]) -> str | None:
+        if (values.get("to_agent") is None) == (to_skill is None):
+            raise ValueError("give to_agent or to_skill, one of them")
+        return to_skill
+
+
+class AgentUpdateIn(_Strict):
+    """A supervisor's change to an agent: skills and role."""
+
+    skills: list[Literal["general", "logistics", "refunds", "complaints", "security"]] | None = None
+    role: Literal["agent", "supervisor"] | None = None
+
+
+class CannedIn(_Strict):
+    shortcut: constr(strict=True, regex=r"^[a-z0-9_-]{1,32}$")  # type: ignore[valid-type]
+    language: Literal["en", "zh"]
+    text: StrictStr
+
+    _check = validator("text", allow_reuse=True)(_text)

@@ -36,6 +36,8 @@ MOVES: dict[tuple[Status | None, Status], tuple[str, BotSync | None]] = {
     (RESOLVED, QUEUED): ("escalate", BotSync.PAUSE),
     (QUEUED, ASSIGNED): ("claim", None),
     (ASSIGNED, RESOLVED): ("resolve", None),
+    (ASSIGNED, ASSIGNED): ("transfer", None),  # to another agent, or a supervisor reassigns
+    (ASSIGNED, QUEUED): ("transfer", None),  # to whoever has a skill; the bot stays paused
     (ASSIGNED, BOT): ("hand back", BotSync.HAND_BACK),
     (RESOLVED, BOT): ("reopen", BotSync.RESUME),
 }

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.contract import Priority
-from bot.gateway import states
+from bot.gateway import presence, routing, states
 from bot.gateway.models import Agent, Conversation, Message, Status
 
 
@@ -48,32 +48,59 @@ def queue_position(s: Session, conv: Conversation) -> int:
 class Views:
     """The read side, for the customer and agent APIs."""
 
-    def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        clock: Callable[[], datetime],
+        connected: Callable[[], set[int]] = set,
+        skill_wait: timedelta = timedelta(seconds=60),
+    ) -> None:
+        """`connected`: the agents with a console open; `skill_wait`: how long a conversation is offered only
+        to the agents with its skill (bot/gateway/routing.py)."""
         self.sessions = sessions
         self.clock = clock
+        self.connected = connected
+        self.skill_wait = skill_wait
 
     def transcript(self, conv_id: str, after: int = 0) -> dict[str, Any]:
+        """What the customer sees: every message but agents' internal notes."""
         with self.sessions() as s:
             conv = states.load(s, conv_id)
             rows = s.scalars(
-                select(Message).where(Message.conversation_id == conv_id, Message.seq > after).order_by(Message.seq)
+                select(Message)
+                .where(Message.conversation_id == conv_id, Message.seq > after, Message.author != "note")
+                .order_by(Message.seq)
             )
             return {"status": conv.status, "language": conv.language, "messages": [message_view(m) for m in rows]}
 
     def queue(self, agent: Agent) -> dict[str, Any]:
+        """The conversations offered to `agent` (their skills' first), theirs, and for a supervisor the others'."""
         now = self.clock()
         with self.sessions() as s:
+            skills = presence.online_skills(s, self.connected())
             waiting = sorted(
-                s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED)).all(),
-                key=queue_key,
+                (
+                    c
+                    for c in s.scalars(select(Conversation).where(Conversation.status == Status.QUEUED))
+                    if routing.offered(c, agent, skills, now, self.skill_wait)
+                ),
+                key=lambda c: routing.order(c, agent),
             )
-            mine = s.scalars(
-                select(Conversation).where(Conversation.status == Status.ASSIGNED, Conversation.assignee_id == agent.id)
-            ).all()
-            return {
-                "queue": [self._row(s, c, now) for c in waiting],
-                "mine": [self._row(s, c, now) for c in mine],
+            assigned = s.scalars(select(Conversation).where(Conversation.status == Status.ASSIGNED)).all()
+            found: dict[str, Any] = {
+                "queue": [{**self._row(s, c, now), "for_me": routing.for_me(c, agent)} for c in waiting],
+                "mine": [self._row(s, c, now) for c in assigned if c.assignee_id == agent.id],
             }
+            if agent.supervisor:
+                found["others"] = [self._row(s, c, now) for c in assigned if c.assignee_id != agent.id]
+            return found
+
+    def offered_to(self, s: Session, conv: Conversation, agent: Agent) -> int | None:
+        """None when the queued conversation is offered to `agent`, else the seconds it still waits."""
+        now = self.clock()
+        if routing.offered(conv, agent, presence.online_skills(s, self.connected()), now, self.skill_wait):
+            return None
+        return routing.seconds_left(conv, now, self.skill_wait)
 
     def _row(self, s: Session, c: Conversation, now: datetime) -> dict[str, Any]:
         last = s.scalars(
@@ -92,6 +119,8 @@ class Views:
             "summary": c.summary,
             "summary_zh": c.summary_zh or c.summary,
             "language": c.language,
+            "assignee": c.assignee.display_name if c.assignee else None,
+            "assignee_username": c.assignee.username if c.assignee else None,
             "waiting_seconds": _seconds(c.waiting_since, now),
             "last_message": last.text if last else None,
         }
@@ -104,7 +133,8 @@ class Views:
             return {
                 **self._row(s, conv, now),
                 "order_number": conv.order_number,
-                "assignee": conv.assignee.display_name if conv.assignee else None,
+                "customer_id": conv.customer_id,
+                "earlier": self._earlier(s, conv),
                 "rating": conv.rating,
                 "rating_comment": conv.rating_comment,
                 "messages": [message_view(m) for m in messages],
@@ -120,6 +150,30 @@ class Views:
                 ],
                 "metrics": self.metrics(s, conv),
             }
+
+    @staticmethod
+    def _earlier(s: Session, conv: Conversation) -> list[dict[str, Any]]:
+        """The verified customer's other conversations, newest first (none for a customer not verified)."""
+        if not conv.customer_id:
+            return []
+        rows = s.scalars(
+            select(Conversation)
+            .where(Conversation.customer_id == conv.customer_id, Conversation.id != conv.id)
+            .order_by(Conversation.created_at.desc())
+            .limit(10)
+        )
+        return [
+            {
+                "id": c.id,
+                "created_at": c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "status": c.status,
+                "channel": c.channel,
+                "reason": c.reason,
+                "order_number": c.order_number,
+                "rating": c.rating,
+            }
+            for c in rows
+        ]
 
     @staticmethod
     def metrics(s: Session, conv: Conversation) -> dict[str, float | None]:

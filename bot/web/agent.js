@@ -48,6 +48,31 @@
       author_customer: "customer",
       author_bot: "bot",
       author_system: "system",
+      author_note: "internal note",
+      presence_online: "Online",
+      presence_away: "Away",
+      presence_offline: "Offline",
+      presenceLabel: "My presence",
+      team: "Team",
+      others: "Colleagues' conversations",
+      transfer: "Transfer",
+      transferTo: "Transfer to",
+      transferAgent: "{name} ({presence})",
+      transferSkill: "anyone with the {skill} skill",
+      transferNote: "Note for your colleague (the customer never sees it)",
+      notePlaceholder: "Internal note: only agents see it",
+      addNote: "Add note",
+      cannedPick: "Canned reply…",
+      customerTyping: "The customer is typing…",
+      earlier: "Earlier conversations",
+      noEarlier: "No earlier conversation of this verified customer.",
+      notVerified: "The customer is not verified: no history shown.",
+      customerOrders: "Their orders",
+      newChat: "New chat for your skills",
+      editSkills: "Skills of {name}, comma-separated",
+      forMe: "for your skills",
+      error_not_offered: "This conversation is offered to agents with its skill first; try again later.",
+      error_supervisors_only: "Only a supervisor can do this.",
       error_not_yours: "Claim the conversation before acting on it.",
       error_invalid_transition: "The conversation has changed meanwhile; it is shown as it is now.",
       error_network: "The gateway cannot be reached. Please try again.",
@@ -96,6 +121,31 @@
       author_customer: "客户",
       author_bot: "机器人",
       author_system: "系统",
+      author_note: "内部备注",
+      presence_online: "在线",
+      presence_away: "离开",
+      presence_offline: "离线",
+      presenceLabel: "我的状态",
+      team: "团队",
+      others: "同事的对话",
+      transfer: "转接",
+      transferTo: "转接给",
+      transferAgent: "{name}（{presence}）",
+      transferSkill: "具备「{skill}」技能的任何人",
+      transferNote: "给同事的备注（客户看不到）",
+      notePlaceholder: "内部备注：仅客服可见",
+      addNote: "添加备注",
+      cannedPick: "快捷回复…",
+      customerTyping: "客户正在输入…",
+      earlier: "历史对话",
+      noEarlier: "这位已验证客户没有历史对话。",
+      notVerified: "客户未验证身份：不显示历史。",
+      customerOrders: "客户的订单",
+      newChat: "有符合您技能的新对话",
+      editSkills: "{name} 的技能，用逗号分隔",
+      forMe: "符合您的技能",
+      error_not_offered: "该对话优先分配给具备相应技能的客服，请稍后再试。",
+      error_supervisors_only: "只有主管可以执行此操作。",
       error_not_yours: "请先接入此会话。",
       error_invalid_transition: "会话状态已变化，已显示最新状态。",
       error_network: "无法连接网关，请重试。",
@@ -170,6 +220,31 @@
       author_customer: "客戶",
       author_bot: "機器人",
       author_system: "系統",
+      author_note: "內部備註",
+      presence_online: "在線",
+      presence_away: "離開",
+      presence_offline: "離線",
+      presenceLabel: "我的狀態",
+      team: "團隊",
+      others: "同事的對話",
+      transfer: "轉接",
+      transferTo: "轉接給",
+      transferAgent: "{name}（{presence}）",
+      transferSkill: "具備「{skill}」技能的任何人",
+      transferNote: "給同事的備註（客戶看不到）",
+      notePlaceholder: "內部備註：僅客服可見",
+      addNote: "新增備註",
+      cannedPick: "快捷回覆…",
+      customerTyping: "客戶正在輸入…",
+      earlier: "歷史對話",
+      noEarlier: "這位已驗證客戶沒有歷史對話。",
+      notVerified: "客戶未驗證身分：不顯示歷史。",
+      customerOrders: "客戶的訂單",
+      newChat: "有符合您技能的新對話",
+      editSkills: "{name} 的技能，以逗號分隔",
+      forMe: "符合您的技能",
+      error_not_offered: "該對話優先分配給具備相應技能的客服，請稍後再試。",
+      error_supervisors_only: "只有主管可以執行此操作。",
       error_not_yours: "請先接手此對話。",
       error_invalid_transition: "對話狀態已變更，已顯示最新狀態。",
       error_network: "無法連線閘道，請再試一次。",
@@ -209,6 +284,11 @@
   let openId = null;
   let lastSeq = 0;
   let loginError = null;  // {key, params}, so it follows the language
+  let socket = null;
+  let typedAt = 0;
+  let typingTimer = null;
+  let team = [];
+  let seenQueue = null;  // ids of the queue at the last refresh: a new one for my skills rings
 
   // A code the gateway sends (status, priority, skill, channel, reason) in the agent's words; English shows codes.
   function word(kind, code) {
@@ -270,23 +350,124 @@
 
   async function refreshQueue() {
     const data = await call("GET", "/api/agent/queue");
-    for (const [listId, rows] of [["queue", data.queue], ["mine", data.mine]]) {
+    const lists = [["queue", data.queue], ["mine", data.mine]];
+    if (data.others) lists.push(["others", data.others]);
+    $("others").hidden = $("others-title").hidden = !data.others;
+    for (const [listId, rows] of lists) {
       const list = $(listId);
       list.textContent = "";
       if (!rows.length) list.appendChild(el("li", t("empty"), "empty"));
       rows.forEach((row) => {
-        const item = el("li", null, `row ${row.priority || ""}`);
+        const item = el("li", null, `row ${row.priority || ""}${row.for_me ? " for-me" : ""}`);
         item.dataset.id = row.id;
         item.appendChild(el("span", word("priority", row.priority), "badge priority"));
         item.appendChild(languageBadge(row.language));
         item.appendChild(el("strong", word("reason", row.reason)));
         item.appendChild(el("span", ` · ${word("skill", row.skill)} · ${word("channel", row.channel)} · ${t("waiting", { time: waited(row.waiting_seconds) })}`));
+        if (listId === "others" && row.assignee) item.appendChild(el("span", ` · ${t("with", { name: row.assignee })}`));
         item.appendChild(el("div", row.last_message || "", "last"));
         const summary = summaryOf(row);
         if (summary) item.title = summary;
         item.onclick = () => open(row.id);
         list.appendChild(item);
       });
+    }
+    const fresh = data.queue.filter((row) => row.for_me && seenQueue !== null && !seenQueue.has(row.id));
+    seenQueue = new Set(data.queue.map((row) => row.id));
+    if (fresh.length) ring(fresh[0]);
+  }
+
+  // A new chat for my skills: a short tone and, if the agent allowed it, a browser notification.
+  function ring(row) {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      tone.frequency.value = 880;
+      tone.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.2);
+    } catch (err) { /* no sound here */ }
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification(t("newChat"), { body: row.last_message || word("reason", row.reason), tag: row.id });
+    }
+    document.body.dataset.rang = row.id;  // what the browser test reads
+  }
+
+  async function refreshTeam() {
+    team = (await call("GET", "/api/agent/agents")).agents;
+    const list = $("team");
+    list.textContent = "";
+    team.forEach((a) => {
+      const item = el("li", null, `member ${a.presence}`);
+      item.dataset.username = a.username;
+      item.appendChild(el("span", `${a.name} · ${t(`presence_${a.presence}`)}`, "who"));
+      item.appendChild(el("span", ` · ${a.skills.map((k) => word("skill", k)).join(", ")}`));
+      if (me.role === "supervisor") {
+        item.title = t("editSkills", { name: a.name });
+        item.onclick = async () => {
+          const given = prompt(t("editSkills", { name: a.name }), a.skills.join(","));
+          if (given === null) return;
+          try {
+            await call("PUT", `/api/agent/agents/${encodeURIComponent(a.username)}`, { skills: given.split(",").map((x) => x.trim()).filter(Boolean) });
+          } catch (err) { $("d-error").textContent = failure(err); }
+          refreshTeam();
+        };
+      }
+      list.appendChild(item);
+      if (a.username === me.username) $("presence").value = a.presence === "away" ? "away" : "online";
+    });
+  }
+
+  function showTransferTargets(data) {
+    const select = $("transfer-to");
+    select.textContent = "";
+    team.filter((a) => a.name !== data.assignee).forEach((a) => {
+      const option = el("option", t("transferAgent", { name: a.name, presence: t(`presence_${a.presence}`) }));
+      option.value = `agent:${a.username}`;
+      select.appendChild(option);
+    });
+    ["general", "logistics", "refunds", "complaints", "security"].forEach((skill) => {
+      const option = el("option", t("transferSkill", { skill: word("skill", skill) }));
+      option.value = `skill:${skill}`;
+      select.appendChild(option);
+    });
+  }
+
+  async function showCanned(id) {
+    const select = $("canned");
+    while (select.options.length > 1) select.remove(1);
+    const data = await call("GET", `/api/agent/conversations/${id}/canned`);
+    if (id !== openId) return;
+    data.replies.forEach((r) => {
+      const option = el("option", `${r.shortcut}: ${r.text}`);
+      option.value = r.text;
+      select.appendChild(option);
+    });
+  }
+
+  function showEarlier(data) {
+    const box = $("earlier");
+    box.textContent = "";
+    box.appendChild(el("h3", t("earlier")));
+    if (!data.customer_id) { box.appendChild(el("p", t("notVerified"), "hint")); return; }
+    if (!data.earlier.length) box.appendChild(el("p", t("noEarlier"), "hint"));
+    const list = el("ul");
+    data.earlier.forEach((c) => {
+      const item = el("li", `${c.created_at.slice(0, 10)} · ${word("status", c.status)} · ${word("channel", c.channel)}` +
+        (c.reason ? ` · ${word("reason", c.reason)}` : "") + (c.order_number ? ` · ${c.order_number}` : "") +
+        (c.rating ? ` · ${"★".repeat(c.rating)}` : ""));
+      item.onclick = () => open(c.id);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    const orders = data.customer_orders;
+    if (orders && orders.orders) {
+      box.appendChild(el("h3", t("customerOrders")));
+      const ol = el("ul");
+      orders.orders.forEach((o) => ol.appendChild(el("li", `${o.number} · ${o.status} · ${o.total} ${o.currency}`)));
+      box.appendChild(ol);
+    } else if (orders && orders.error) {
+      box.appendChild(el("p", orders.error, "hint"));
     }
   }
 
@@ -307,9 +488,16 @@
     $("d-summary").hidden = !summaryOf(data);
     $("claim").hidden = data.status !== "queued";
     const mine = data.status === "assigned" && data.assignee === me.name;
+    const supervising = me.role === "supervisor" && (data.status === "assigned" || data.status === "queued");
     $("resolve").hidden = !mine;
     $("handback").hidden = !mine;
     $("reply").hidden = !mine;
+    $("transfer").hidden = !(mine || supervising);
+    $("transfer-form").hidden = true;
+    $("d-typing").hidden = true;
+    showTransferTargets(data);
+    showEarlier(data);
+    if (mine) showCanned(id).catch(() => {});
     $("reply-text").placeholder = t("replyTo", { language: t(`lang_${BADGES[data.language] ? data.language : "en"}`) });
     $("transcript").textContent = "";
     data.messages.forEach(addMessage);
@@ -320,7 +508,8 @@
     if (m.seq <= lastSeq) return;
     lastSeq = m.seq;
     const item = el("li", null, `msg ${m.author}`);
-    item.appendChild(el("span", m.author === "agent" ? m.agent : word("author", m.author), "who"));
+    const who = m.author === "agent" ? m.agent : m.author === "note" ? `${m.agent} · ${word("author", "note")}` : word("author", m.author);
+    item.appendChild(el("span", who, "who"));
     item.appendChild(el("span", m.text, "text"));
     $("transcript").appendChild(item);
     $("transcript").scrollTop = $("transcript").scrollHeight;
@@ -364,10 +553,20 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws?token=${encodeURIComponent(token)}`);
+    socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws?token=${encodeURIComponent(token)}`);
     socket.onmessage = (event) => {
       const data = JSON.parse(event.data);
-      if (data.conversation_id === openId && data.type === "message") addMessage(data.message);
+      if (data.type === "presence") refreshTeam().catch(() => {});
+      if (data.type === "typing" && data.conversation_id === openId) {
+        $("d-typing").textContent = t("customerTyping");
+        $("d-typing").hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { $("d-typing").hidden = true; }, 5000);
+      }
+      if (data.conversation_id === openId && data.type === "message") {
+        addMessage(data.message);
+        if (data.message.author === "customer") $("d-typing").hidden = true;
+      }
       if (data.type === "status") { refreshQueue(); if (data.conversation_id === openId) open(openId); }
       if (data.type === "message") refreshQueue();
     };
@@ -378,6 +577,9 @@
     $("login").hidden = true;
     $("desk").hidden = false;
     $("me").textContent = me.name;
+    $("reports-link").hidden = me.role !== "supervisor";
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+    refreshTeam().catch(() => {});
     refreshQueue();
     connect();
     setInterval(refreshQueue, 15000);
@@ -413,6 +615,34 @@
   $("claim").onclick = () => act("claim");
   $("resolve").onclick = () => act("resolve");
   $("handback").onclick = () => act("handback", { note: prompt(t("handbackPrompt")) || "" });
+  $("transfer").onclick = () => { $("transfer-form").hidden = !$("transfer-form").hidden; };
+  $("transfer-form").onsubmit = (event) => {
+    event.preventDefault();
+    const [kind, target] = $("transfer-to").value.split(":");
+    const body = kind === "agent" ? { to_agent: target } : { to_skill: target };
+    body.note = $("transfer-note").value;
+    $("transfer-note").value = "";
+    act("transfer", body);
+  };
+  $("note-form").onsubmit = (event) => {
+    event.preventDefault();
+    const text = $("note-text").value;
+    $("note-text").value = "";
+    if (text.trim()) act("notes", { text });
+  };
+  $("presence").onchange = async () => {
+    try { await call("PUT", "/api/agent/presence", { presence: $("presence").value }); } catch (err) { $("d-error").textContent = failure(err); }
+  };
+  $("canned").onchange = () => {
+    if ($("canned").value) $("reply-text").value = $("canned").value;
+    $("canned").value = "";
+    $("reply-text").focus();
+  };
+  $("reply-text").addEventListener("input", () => {
+    if (!socket || socket.readyState !== WebSocket.OPEN || !openId || Date.now() - typedAt < 2000) return;
+    typedAt = Date.now();
+    socket.send(JSON.stringify({ type: "typing", conversation_id: openId }));
+  });
   $("reply").onsubmit = (event) => {
     event.preventDefault();
     const text = $("reply-text").value;

@@ -38,6 +38,7 @@
       ratingFailed: "Your rating could not be sent. Please try again.",
       inputPlaceholder: "Type your message",
       inputLabel: "Message",
+      agentTyping: "{agent} is typing…",
       send: "Send",
       sendFailed: "Your message could not be sent. Please try again.",
       languageFailed: "The assistant could not switch languages; it will follow the language you write in.",
@@ -78,6 +79,7 @@
       ratingFailed: "评价提交失败，请重试。",
       inputPlaceholder: "请输入您的问题",
       inputLabel: "消息",
+      agentTyping: "{agent} 正在输入…",
       send: "发送",
       sendFailed: "消息发送失败，请重试。",
       languageFailed: "助手暂时无法切换语言，将按照您输入的语言回复。",
@@ -118,6 +120,7 @@
       ratingFailed: "評價送出失敗，請再試一次。",
       inputPlaceholder: "請輸入您的問題",
       inputLabel: "訊息",
+      agentTyping: "{agent} 正在輸入…",
       send: "傳送",
       sendFailed: "訊息傳送失敗，請再試一次。",
       languageFailed: "助理暫時無法切換語言，將依照您輸入的語言回覆。",
@@ -256,6 +259,8 @@
       if (data.type === "message") render(data.message);
       if (data.type === "status") setStatus(data.status);
       if (data.type === "rating_request" && $("rating").hidden) showRating();
+      if (data.type === "typing" && data.who === "agent") showTyping(data.agent);
+      if (data.type === "message" && data.message.author === "agent") showTyping(null);
     };
     socket.onclose = () => {
       showNotice("reconnecting");
@@ -276,6 +281,24 @@
     localStorage.removeItem(KEY);
     $("chat-log").textContent = "";
     startUntilUp();
+  }
+
+  // The agent's typing, shown under the log for a few seconds after each signal.
+  let typingTimer = null;
+  function showTyping(agent) {
+    const line = $("chat-typing");
+    clearTimeout(typingTimer);
+    line.hidden = !agent;
+    line.textContent = agent ? t("agentTyping", { agent }) : "";
+    if (agent) typingTimer = setTimeout(() => { line.hidden = true; }, 5000);
+  }
+
+  // Tells the agent the customer is typing (the gateway passes at most one signal every 2 s).
+  let typedAt = 0;
+  function typing() {
+    if (!socket || socket.readyState !== WebSocket.OPEN || Date.now() - typedAt < 2000) return;
+    typedAt = Date.now();
+    socket.send(JSON.stringify({ type: "typing" }));
   }
 
   function render(m) {
@@ -415,6 +438,7 @@
     localStorage.setItem(`${KEY}.rated.${conv.conversation_id}`, "1");
     systemLine(t("ratingThanks"));
   };
+  $("chat-input").addEventListener("input", typing);
   $("chat-toggle").onclick = () => $("chat").classList.toggle("closed");
   setStatus(status);
   startUntilUp();
