@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.gateway import topics
+from bot.gateway import reports, topics
+from bot.gateway.report_csv import to_csv
 from tests.conftest import Gateway, database_url, gateway_config, running_gateway
 from tests.servers import Clock
 from tests.stack import Stack
@@ -233,3 +234,11 @@ async def test_messages_of_one_meaning_share_a_group_in_either_language() -> Non
         ("I want to change the delivery address", "change my shipping address please", "能改收货地址吗"),
         ("will it rain tomorrow",),
     }
+
+
+def test_a_customers_words_never_run_as_a_spreadsheet_formula() -> None:
+    empty = {"from": "2026-11-20", "to": "2026-11-20", **reports.figures([]), "by_day": [], "by_channel": {}}
+    report = {**empty, "by_language": {}, "by_agent": {}, "handoffs_by_reason": {}, "top_intents": []}
+    report["unserved"] = [{"count": 2, "examples": ['=HYPERLINK("http://evil")', "+1 call me", "fine"]}]
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert rows[-1]["examples"] == '\'=HYPERLINK("http://evil") | +1 call me | fine'

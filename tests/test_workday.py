@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Gateway, database_url, gateway_config, running_gateway
 from tests.servers import Clock
 from tests.stack import Stack
-from tests.test_gateway import Customer, call, escalated, login, say, texts
+from tests.test_gateway import Customer, call, escalated, login, open_conversation, say, texts
 
 pytestmark = pytest.mark.asyncio
 START = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -220,6 +220,11 @@ async def test_canned_replies_fill_the_order_and_the_name_in_either_language(des
     _, found = await call(gw, "GET", f"/api/agent/conversations/{plain.id}/canned", token=alice)
     replies = {r["shortcut"]: r["text"] for r in found["replies"]}
     assert replies["hello"] == "Hello, this is Alice. I'm reading your conversation now."  # no name known
+    stranger = await open_conversation(gw)  # gives someone's order number, never proves to be them
+    await say(gw, stranger, "where is my order 80000005")
+    assert (await say(gw, stranger, "I want to talk to a human"))["status"] == "queued"
+    _, found = await call(gw, "GET", f"/api/agent/conversations/{stranger.id}/canned", token=alice)
+    assert not any("Li Wei" in r["text"] for r in found["replies"])
     sam = await login(gw, "sam")
     new = {"shortcut": "returns", "language": "en", "text": "Returns for {order_number} are open for 7 days."}
     assert (await call(gw, "POST", "/api/agent/canned", new, sam))[0] == 201
@@ -284,7 +289,10 @@ async def test_a_supervisor_sees_every_conversation_reassigns_and_sets_skills(de
     assert status == 403 and refused["error"]["code"] == "supervisors_only"
     assert (await call(gw, "PUT", "/api/agent/agents/bob", {"skills": ["cooking"]}, sam))[0] == 400
     assert (await call(gw, "PUT", "/api/agent/agents/nobody", {"skills": ["refunds"]}, sam))[0] == 404
+    status, refused = await call(gw, "PUT", "/api/agent/agents/sam", {"role": "agent"}, sam)
+    assert status == 409 and refused["error"]["code"] == "last_supervisor"
     status, bob = await call(
         gw, "PUT", "/api/agent/agents/bob", {"skills": ["refunds", "general"], "role": "supervisor"}, sam
     )
     assert status == 200 and (bob["skills"], bob["role"]) == (["refunds", "general"], "supervisor")
+    assert (await call(gw, "PUT", "/api/agent/agents/sam", {"role": "agent"}, sam))[0] == 200  # Bob still is one

@@ -69,6 +69,9 @@ async def update_agent(request: Request, username: str) -> HTTPResponse:
                 raise conflict("no_skills", "An agent needs at least one skill.")
             row.skills = ",".join(dict.fromkeys(body.skills))
         if body.role is not None:
+            others = s.scalars(select(Agent.id).where(Agent.role == "supervisor", Agent.id != row.id)).first()
+            if body.role != "supervisor" and row.supervisor and others is None:
+                raise conflict("last_supervisor", "The last supervisor cannot stop being one.")
             row.role = body.role
         s.flush()
         return json(agent_view(row))
@@ -97,9 +100,11 @@ async def canned_replies(request: Request, conv_id: str) -> HTTPResponse:
     the_desk = desk(request)
     with the_desk.sessions() as s:
         conv = states.load(s, conv_id)
-        language, number = conv.language, conv.order_number
-    order = await request.app.ctx.orders.lookup(number)
-    name = ((order or {}).get("customer") or {}).get("name") if order and "error" not in order else None
+        language, number, verified = conv.language, conv.order_number, conv.customer_id
+    order = await request.app.ctx.orders.lookup(number) if verified else None
+    owner = (order or {}).get("customer") or {}
+    # The order's owner is named only to the customer who proved to be them: an order number proves nothing.
+    name = owner.get("name") if verified and str(owner.get("id")) == verified else None
     values = {"order_number": number, "customer_name": name, "agent_name": me.display_name}
     return json({"language": language, "replies": canned.replies(the_desk.sessions, language, values)})
 

@@ -95,6 +95,7 @@ def create_app(config: GatewayConfig, clock: Callable[[], datetime] = utcnow, na
     app.ctx.config = config
     app.ctx.orders = OrderDetails(PlatformClient(config.platform_url, config.platform_api_key))
     app.ctx.topics = Topics()
+    app.ctx.report_slots = asyncio.Semaphore(1)
     install_error_handlers(app)
     app.blueprint(customer_api)
     app.blueprint(agent_api)

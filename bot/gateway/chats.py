@@ -37,7 +37,8 @@ class Chats:
             ).first()
             if row is not None and not fresh:
                 return str(row.conversation_id)
-            link = _link(s, user_id)
+            # A linked account's customer only in its private chat: in a group, others would read its data.
+            link = _link(s, user_id) if user_id is not None and user_id == chat_id else None
             customer_id = link.customer_id if link else None
         conv_id, _ = self.desk.open(self.channel, None, customer_id, language)
         with self.desk.sessions.begin() as s:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from bot.gateway.desk import Desk
 from bot.gateway.logins import Logins
 from bot.gateway.models import Agent
 
+log = logging.getLogger(__name__)
 TYPING_EVERY = 2.0  # seconds: a peer's typing signals pass at most this often
 
 
@@ -81,7 +83,10 @@ async def hold_open(
                 continue
             if isinstance(event, dict):
                 last = now
-                await heard(event)
+                try:
+                    await heard(event)
+                except Exception:  # a database blip must not close the console or the widget
+                    log.exception("websocket event not handled: %r", event)
     except asyncio.CancelledError:
         raise
     except Exception:

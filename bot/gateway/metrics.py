@@ -39,7 +39,10 @@ class _Stored(Collector):
             by_author = select(Message.author, Conversation.channel, func.count()).join(Conversation)
             for author, channel, n in s.execute(by_author.group_by(Message.author, Conversation.channel)):
                 messages.add_metric([author, channel], n)
-            queued = select(StatusChange.reason, func.count()).where(StatusChange.to_status == Status.QUEUED)
+            queued = select(StatusChange.reason, func.count()).where(
+                StatusChange.to_status == Status.QUEUED,
+                StatusChange.from_status != Status.ASSIGNED,  # not transfers
+            )
             for reason, n in s.execute(queued.group_by(StatusChange.reason)):
                 escalations.add_metric([reason], n)
             waiting = select(func.count()).select_from(Conversation).where(Conversation.status == Status.QUEUED)

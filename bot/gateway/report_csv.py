@@ -13,8 +13,16 @@ AGENT_FIGURES = ("claimed", "resolved", "avg_first_response_s", "avg_resolution_
 COLUMNS = ("scope", "key", "count", *FIGURES, "claimed", "resolved", "examples")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    return "" if value is None else value
+    """A value as a cell; text a spreadsheet would run as a formula is quoted (customers write the examples)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def to_csv(report: dict[str, Any]) -> str:
@@ -24,7 +32,8 @@ def to_csv(report: dict[str, Any]) -> str:
     writer.writeheader()
 
     def row(scope: str, key: str, values: dict[str, Any]) -> None:
-        writer.writerow({"scope": scope, "key": key, **{k: _cell(v) for k, v in values.items() if k in COLUMNS}})
+        cells = {k: _cell(v) for k, v in values.items() if k in COLUMNS}
+        writer.writerow({"scope": scope, "key": _cell(key), **cells})
 
     row("period", f"{report['from']}..{report['to']}", report)
     for day in report["by_day"]:

@@ -14,15 +14,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import bad_request
 from bot.gateway.models import Agent, Conversation, Message, Status, StatusChange
 from bot.language import base
 
 TOP_INTENTS = 10
+TRANSFER = "transfer to "  # the reason teamwork.py records for a transfer
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 UNSERVED_KEPT = 500  # the latest messages the bot could not serve that are grouped (grouping costs CPU)
 FIGURES = (
     "conversations",
@@ -124,7 +126,8 @@ def agent_figures(facts: list[Facts], username: str) -> dict[str, Any]:
 
 
 def period(args: dict[str, str | None], today: date) -> tuple[date, date]:
-    """`from` and `to` (YYYY-MM-DD, whole UTC days, both included); the last 7 days without them."""
+    """`from` and `to` (YYYY-MM-DD, whole UTC days, both included, years 2000 to 2999); the last 7 days
+    without them."""
     days: dict[str, date] = {}
     for name in ("from", "to"):
         raw = args.get(name)
@@ -134,10 +137,10 @@ def period(args: dict[str, str | None], today: date) -> tuple[date, date]:
             days[name] = date.fromisoformat(raw) if len(raw) == 10 else date.min
         except ValueError:
             days[name] = date.min
-        if days[name] == date.min:
-            raise bad_request(name, f"{name} must be a date as YYYY-MM-DD.")
+        if not FIRST_YEAR <= days[name].year <= LAST_YEAR:
+            raise bad_request(name, f"{name} must be a date as YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}.")
     end = days.get("to", today)
-    start = days.get("from", end - timedelta(days=DEFAULT_DAYS - 1))
+    start = days["from"] if "from" in days else end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise bad_request("from", "from must not be after to.")
     if (end - start).days >= MAX_DAYS:
@@ -164,8 +167,12 @@ def collect(s: Session, start: date, end: date) -> list[Facts]:
     changes = s.scalars(select(StatusChange).join(Conversation).where(opened).order_by(StatusChange.id))
     queued: dict[str, datetime] = {}
     for change in changes:
-        f = facts[change.conversation_id]
+        f = facts.get(change.conversation_id)
+        if f is None:  # opened after the conversations were read
+            continue
         actor = change.actor.removeprefix("agent:")
+        if change.to_status == Status.ASSIGNED and change.reason.startswith(TRANSFER):
+            actor = change.reason.removeprefix(TRANSFER)  # a supervisor assigned it: the agent who got it
         if change.to_status == Status.QUEUED:
             queued[f.id] = change.at
             if f.handoff_at is None:
@@ -185,7 +192,9 @@ def collect(s: Session, start: date, end: date) -> list[Facts]:
     )  # fmt: skip
     last_said: dict[str, tuple[datetime, str]] = {}
     for conv_id, author, agent_id, at, text, intent, fallback in rows:
-        f = facts[conv_id]
+        f = facts.get(conv_id)
+        if f is None:
+            continue
         if author == "agent":
             f.person_wrote = True
             if f.first_response_at is None and f.handoff_at is not None and at >= f.handoff_at:
@@ -204,6 +213,12 @@ def collect(s: Session, start: date, end: date) -> list[Facts]:
         if said not in facts[conv_id].unserved:
             facts[conv_id].unserved.append(said)
     return list(facts.values())
+
+
+def read(sessions: sessionmaker, start: date, end: date) -> tuple[dict[str, Any], list[str]]:
+    """`report` in a session of its own (it runs in a worker thread, off the event loop)."""
+    with sessions() as s:
+        return report(s, start, end)
 
 
 def report(s: Session, start: date, end: date) -> tuple[dict[str, Any], list[str]]:

@@ -281,7 +281,7 @@ class TelegramChannel:
         if event["type"] == "rating_request":
             await self._send(conv_id, chat_id, say(self.desk.language(conv_id), "rate_prompt"), rating_keyboard())
             return
-        if event["type"] != "message" or event["message"]["author"] == "customer":
+        if event["type"] != "message" or event["message"]["author"] in ("customer", "note"):  # notes: agents only
             return
         m = event["message"]
         text = f"{m['agent']}: {m['text']}" if m["author"] == "agent" and m.get("agent") else m["text"]
