@@ -37,11 +37,9 @@ async def set_presence(request: Request) -> HTTPResponse:
         row = s.get(Agent, me.id)
         assert row is not None
         row.presence = body.presence
+        shown = {"username": row.username, "presence": effective(row, the_desk.hub.connected_agents())}
     await the_desk.presence_changed(me.id)
-    with the_desk.sessions() as s:
-        row = s.get(Agent, me.id)
-        assert row is not None
-        return json({"username": row.username, "presence": effective(row, the_desk.hub.connected_agents())})
+    return json(shown)
 
 
 @team_api.get("/agents")

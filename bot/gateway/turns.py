@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -44,14 +44,20 @@ def _done(s: Session, turn_id: int) -> bool:
     return bool(s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id)).rowcount)
 
 
+# Built once: this runs for every message the bot answers.
+_KEEP_UNDERSTOOD = (
+    update(Message)
+    .where(Message.id == bindparam("mid"))
+    .values(intent=bindparam("intent"), confidence=bindparam("confidence"), fallback=bindparam("fallback"))
+)
+
+
 def _understood(s: Session, message_id: int, reply: BotReply) -> None:
     """Keeps what the bot read in the customer's message, and whether it answered with its fallback."""
     assert reply.understood is not None
     intent, confidence = reply.understood.intent, reply.understood.confidence
     fallback = reply.misses > 0 or intent == FALLBACK_INTENT
-    s.execute(
-        update(Message).where(Message.id == message_id).values(intent=intent, confidence=confidence, fallback=fallback)
-    )
+    s.execute(_KEEP_UNDERSTOOD, {"mid": message_id, "intent": intent, "confidence": confidence, "fallback": fallback})
 
 
 def _seen(s: Session, client_id: str, conv_id: str | None) -> bool:
