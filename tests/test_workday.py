@@ -296,3 +296,42 @@ async def test_a_supervisor_sees_every_conversation_reassigns_and_sets_skills(de
     )
     assert status == 200 and (bob["skills"], bob["role"]) == (["refunds", "general"], "supervisor")
     assert (await call(gw, "PUT", "/api/agent/agents/sam", {"role": "agent"}, sam))[0] == 200  # Bob still is one
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/api/agent/presence", {"presence": "away"}),
+        ("GET", "/api/agent/agents", None),
+        ("PUT", "/api/agent/agents/bob", {"skills": ["refunds"]}),
+        ("POST", "/api/agent/conversations/{id}/notes", {"text": "x"}),
+        ("POST", "/api/agent/conversations/{id}/transfer", {"to_skill": "refunds"}),
+        ("GET", "/api/agent/conversations/{id}/canned", None),
+        ("POST", "/api/agent/canned", {"shortcut": "x", "language": "en", "text": "x"}),
+    ],
+)
+async def test_the_working_days_calls_need_an_agents_token(
+    desk: tuple[Gateway, Clock], method: str, path: str, body: Any
+) -> None:
+    gw, _ = desk
+    c, _ = await escalated(gw)
+    for token in (None, c.token, "forged"):  # none, a customer's own, made up
+        status, refused = await call(gw, method, path.format(id=c.id), body, token)
+        assert status == 401 and refused["error"]["code"] == "unauthorized", (token, refused)
+
+
+async def test_bad_bodies_for_the_working_day_are_400s(desk: tuple[Gateway, Clock]) -> None:
+    gw, _ = desk
+    c, _ = await escalated(gw)
+    alice = await login(gw)
+    notes = f"/api/agent/conversations/{c.id}/notes"
+    for bad in ({"text": "x" * 4001}, {"text": 5}, {"text": "ok", "extra": 1}, [], "text"):
+        assert (await call(gw, "POST", notes, bad, alice))[0] == 400, bad
+    async with gw.http.post(notes, data=b"{not json", headers={"Authorization": f"Bearer {alice}"}) as resp:
+        assert resp.status == 400
+    assert (await call(gw, "POST", "/api/agent/conversations/nope/notes", {"text": "x"}, alice))[0] == 404
+    async with opened(gw, "alice") as console:  # junk on the console's socket is ignored, the socket stays
+        for junk in ("not json", "[1, 2]", json.dumps({"type": "typing", "conversation_id": 7}), "x" * 5000):
+            await console.ws.send_str(junk)
+        assert (await console.call("PUT", "/api/agent/presence", {"presence": "online"}))[0] == 200
+        assert not console.ws.closed
