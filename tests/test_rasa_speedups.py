@@ -15,6 +15,7 @@ import scipy.sparse
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent, load_agent
 from rasa.core.channels.channel import UserMessage
+from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
@@ -29,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, text
 
 from bot import rasa_speedups
-from bot.rasa_speedups import action_server, graph, nlu, trackers
+from bot.rasa_speedups import action_server, graph, nlu, policies, trackers
 from tests.servers import serve
 from tests.stack import ROOT, Stack
 
@@ -41,6 +42,7 @@ RASA: dict[str, Any] = {  # what apply() replaces, as Rasa has it
     "run": DaskGraphRunner.run,
     "load": RasaModel.__dict__["load"],
     "combine": Features._combine_sparse_features,
+    "recall": MemoizationPolicy._recall_states,
 }
 TEXTS = [
     "where is my order 80000005",
@@ -218,6 +220,7 @@ def agent() -> Iterator[Agent]:
     DaskGraphRunner.run = saved["run"]
     RasaModel.load = saved["load"]
     Features._combine_sparse_features = saved["combine"]
+    MemoizationPolicy._recall_states = saved["recall"]
     del Slot.__copy__
 
 
@@ -279,3 +282,35 @@ def test_the_response_selector_answers_retrieval_intents_only(stack: Stack) -> N
     lookup = stack.parse("where is my order 80000005")
     assert lookup["intent"]["name"] in ("order_status", "track_shipment")
     assert "default" not in lookup.get("response_selector", {})
+
+
+def test_the_memoization_policy_recalls_what_rasa_recalls(agent: Agent) -> None:
+    """Every history of every turn of the sample conversations, each truncation the policy tries: the same
+    action remembered (or none) as with Rasa's compressed keys; and a new lookup (a retrain) is read anew."""
+    processor = agent.processor
+    assert processor is not None
+    memo = next(
+        node._component
+        for node in processor.graph_runner._instantiated_nodes.values()
+        if type(node._component) is MemoizationPolicy
+    )
+    tracker = DialogueStateTracker.from_events("m", [ActionExecuted("action_listen")], agent.domain.slots)
+    recalled = []
+    for said in ["where is my order 80000005", "li.wei@example.com", "thanks", "hi", "I want a refund"]:
+        parsed = asyncio.run(agent.parse_message(said))
+        tracker.update(UserUttered(said, parsed["intent"], parsed["entities"]))
+        states = memo._prediction_states(tracker, agent.domain)
+        for start in range(len(states) + 1):
+            ours = policies.recall_states(memo, states[start:])
+            assert ours == RASA["recall"](memo, states[start:])
+            recalled.append(ours)
+        tracker.update(ActionExecuted("action_listen"))
+    assert any(recalled) and None in recalled  # some histories are remembered, some are not
+    first = states[-2:]
+    saved = memo.lookup
+    memo.lookup = {memo._create_feature_key(first): "utter_goodbye"}
+    try:
+        assert policies.recall_states(memo, first) == "utter_goodbye"
+        assert policies.recall_states(memo, states[-1:]) is None
+    finally:
+        memo.lookup = saved

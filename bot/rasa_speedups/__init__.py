@@ -10,6 +10,7 @@ weights and parses. `tests/test_rasa_speedups.py` compares each with Rasa's own 
 from __future__ import annotations
 
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.processor import MessageProcessor
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
@@ -18,7 +19,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow.models import RasaModel
 
-from bot.rasa_speedups import action_server, graph, nlu, trackers
+from bot.rasa_speedups import action_server, graph, nlu, policies, trackers
 
 
 def apply() -> None:
@@ -31,3 +32,4 @@ def apply() -> None:
     MessageProcessor.parse_message = nlu.parse_message
     RasaModel.load = classmethod(nlu.load_model)
     Features._combine_sparse_features = nlu.combine_sparse_features
+    MemoizationPolicy._recall_states = policies.recall_states
