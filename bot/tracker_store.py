@@ -98,10 +98,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._stored: dict[int, int] = {}  # id of a tracker handed out or saved -> how many of its events are stored
         self._events = self.SQLEvent.__table__
+        # Built once: making a statement anew costs more than running it (one or two per message).
+        self._insert = self._events.insert()
+        self._max_id = sa.select(sa.func.max(self._events.c.id)).where(
+            self._events.c.sender_id == sa.bindparam("sender_id")
+        )
 
     def _last_id(self, connection: sa.engine.Connection, sender_id: str) -> int | None:
-        query = sa.select(sa.func.max(self._events.c.id)).where(self._events.c.sender_id == sender_id)
-        last: int | None = connection.execute(query).scalar()
+        last: int | None = connection.execute(self._max_id, {"sender_id": sender_id}).scalar()
         return last
 
     def _note_stored(self, tracker: DialogueStateTracker) -> None:
@@ -147,7 +151,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 new = list(self._additional_events(session, tracker))
         with self.engine.begin() as connection:
             if new:
-                connection.execute(self._events.insert(), [self._row(tracker.sender_id, e) for e in new])
+                connection.execute(self._insert, [self._row(tracker.sender_id, e) for e in new])
             last_id = self._last_id(connection, tracker.sender_id)
         self._note_stored(tracker)
         if last_id is None or sum(isinstance(e, SessionStarted) for e in tracker.events) > 1:
