@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -151,8 +152,16 @@ def json_body(request: Request) -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
-    check_strings(body)
+    if _MAYBE_UNSTORABLE.search(request.body):
+        check_strings(body)
     return body
+
+
+# What a NUL or a lone surrogate can only come from in a JSON body: its escape (`\u0000`, `\ud800` to
+# `\udfff`), a raw NUL byte, or a surrogate's UTF-8 bytes. A body without any of them needs no walk through
+# its strings (the action server's bodies carry the whole tracker); one with them is walked (an escaped
+# backslash before `u0000` is only text, and the walk says so).
+_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]")
 
 
 def string_problem(text: str) -> str | None:
