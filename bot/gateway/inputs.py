@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import bad_request
@@ -57,24 +57,24 @@ def neutralise(text: str) -> str:
     return _LEADING.sub("", text) or "?"
 
 
+# Built once: read for every message typed, and building a statement costs more than running it.
+_LAST_CUSTOMER_SEQ = select(func.max(Message.seq)).where(
+    Message.conversation_id == bindparam("conv_id"), Message.author == "customer"
+)
+_OFFERED = (
+    select(Message.buttons_json)
+    .where(
+        Message.conversation_id == bindparam("conv_id"),
+        Message.author == "bot",
+        Message.seq > bindparam("since"),
+        Message.buttons_json.is_not(None),
+    )
+    .order_by(Message.seq.desc())
+)
+
+
 def offered_buttons(s: Session, conv: Conversation, latest: bool = False) -> list[dict[str, str]]:
     """The buttons the bot offered in the conversation, newest first; `latest`: since the customer last wrote."""
-    since = 0
-    if latest:
-        since = (
-            s.scalar(
-                select(func.max(Message.seq)).where(Message.conversation_id == conv.id, Message.author == "customer")
-            )
-            or 0
-        )
-    rows = s.scalars(
-        select(Message.buttons_json)
-        .where(
-            Message.conversation_id == conv.id,
-            Message.author == "bot",
-            Message.seq > since,
-            Message.buttons_json.is_not(None),
-        )
-        .order_by(Message.seq.desc())
-    )
+    since = (s.scalar(_LAST_CUSTOMER_SEQ, {"conv_id": conv.id}) or 0) if latest else 0
+    rows = s.scalars(_OFFERED, {"conv_id": conv.id, "since": since})
     return [b for raw in rows for b in json.loads(raw)]

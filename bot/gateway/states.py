@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import ApiError, conflict, not_found
@@ -68,12 +68,14 @@ def open_conversation(session: Session, conv: Conversation, actor: str, now: dat
     return _record(session, conv.id, None, BOT, actor, "conversation opened", now)
 
 
+# Built once: a conversation is loaded three times a message, and building the statement cost more than running it.
+_LOAD = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
+_LOAD_LOCKED = _LOAD.with_for_update()
+
+
 def load(session: Session, conversation_id: str, lock: bool = False) -> Conversation:
     """The conversation, locked for update when asked (PostgreSQL; SQLite serialises writers anyway)."""
-    stmt = select(Conversation).where(Conversation.id == conversation_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    conv = session.scalars(stmt).first()
+    conv = session.scalars(_LOAD_LOCKED if lock else _LOAD, {"conversation_id": conversation_id}).first()
     if conv is None:
         raise not_found("conversation", conversation_id)
     return cast(Conversation, conv)

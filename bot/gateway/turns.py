@@ -44,7 +44,18 @@ def _done(s: Session, turn_id: int) -> bool:
     return bool(s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id)).rowcount)
 
 
-# Built once: this runs for every message the bot answers.
+# Built once: these run for every message, and building a statement costs more than running it.
+_TURNS_UP_TO = (
+    select(PendingTurn.id)
+    .where(PendingTurn.conversation_id == bindparam("conv_id"), PendingTurn.id <= bindparam("turn_id"))
+    .order_by(PendingTurn.id)
+)
+_RECENT_TEXTS = (  # the customer's last three messages, newest first (for the anger assessment)
+    select(Message.text)
+    .where(Message.conversation_id == bindparam("conv_id"), Message.author == "customer")
+    .order_by(Message.seq.desc())
+    .limit(3)
+)
 _KEEP_UNDERSTOOD = (
     update(Message)
     .where(Message.id == bindparam("mid"))
@@ -166,11 +177,7 @@ class Turns:
             if echo is not None:
                 await publish(self.hub, conv_id, echo[0], [echo[1]], echo_customer=True)
             with self.sessions() as s:
-                ids = s.scalars(
-                    select(PendingTurn.id)
-                    .where(PendingTurn.conversation_id == conv_id, PendingTurn.id <= turn_id)
-                    .order_by(PendingTurn.id)
-                ).all()
+                ids = s.scalars(_TURNS_UP_TO, {"conv_id": conv_id, "turn_id": turn_id}).all()
             if not ids:  # answered already (the start-up recovery took them)
                 return {"messages": [], "status": self._status(conv_id)}
             for pending in ids:
@@ -247,14 +254,7 @@ class Turns:
             status, customer_id, known = conv.status, conv.customer_id, conv.bot_language
             meta = {**json.loads(turn.metadata_json), **({"customer_id": customer_id} if customer_id else {})}
             language = str(meta.get("language") or conv.language)
-            recent = list(
-                s.scalars(
-                    select(Message.text)
-                    .where(Message.conversation_id == conv_id, Message.author == "customer")
-                    .order_by(Message.seq.desc())
-                    .limit(3)
-                )
-            )[::-1]
+            recent = list(s.scalars(_RECENT_TEXTS, {"conv_id": conv_id}))[::-1]
         if status != Status.BOT:
             return await self._while_waiting(conv_id, channel, status)
         if reopened:
