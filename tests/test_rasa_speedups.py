@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -314,3 +317,17 @@ def test_the_memoization_policy_recalls_what_rasa_recalls(agent: Agent) -> None:
         assert policies.recall_states(memo, states[-1:]) is None
     finally:
         memo.lookup = saved
+
+
+def test_tensorflow_runs_each_operation_in_the_calling_thread() -> None:
+    """In a process where the remedies come first (as `bot.rasa_server` applies them), TensorFlow's pools
+    have one thread each."""
+    script = (
+        "from bot import rasa_speedups; rasa_speedups.apply(); import tensorflow as tf; "
+        "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+        "tf.config.threading.get_inter_op_parallelism_threads())"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split()[-2:] == ["1", "1"], done.stderr
