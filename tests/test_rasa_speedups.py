@@ -214,6 +214,7 @@ async def test_requests_reach_the_action_server_as_rasa_sends_them_on_one_connec
 def agent() -> Iterator[Agent]:
     """The deployed model, loaded in this process with every remedy applied (as `make run` loads it)."""
     saved = {name: value for name, value in RASA.items()}
+    interval = sys.getswitchinterval()
     rasa_speedups.apply()
     loaded = asyncio.run(load_agent(model_path=str(ROOT / "models" / "current.tar.gz")))
     yield loaded
@@ -224,6 +225,7 @@ def agent() -> Iterator[Agent]:
     RasaModel.load = saved["load"]
     Features._combine_sparse_features = saved["combine"]
     MemoizationPolicy._recall_states = saved["recall"]
+    sys.setswitchinterval(interval)
     del Slot.__copy__
 
 
@@ -319,15 +321,15 @@ def test_the_memoization_policy_recalls_what_rasa_recalls(agent: Agent) -> None:
         memo.lookup = saved
 
 
-def test_tensorflow_runs_each_operation_in_the_calling_thread() -> None:
+def test_tensorflow_runs_each_operation_in_the_calling_thread_and_the_gil_changes_hands_sooner() -> None:
     """In a process where the remedies come first (as `bot.rasa_server` applies them), TensorFlow's pools
-    have one thread each."""
+    have one thread each, and a thread waits half a millisecond for the GIL, not Python's five."""
     script = (
-        "from bot import rasa_speedups; rasa_speedups.apply(); import tensorflow as tf; "
+        "from bot import rasa_speedups; rasa_speedups.apply(); import sys, tensorflow as tf; "
         "print(tf.config.threading.get_intra_op_parallelism_threads(), "
-        "tf.config.threading.get_inter_op_parallelism_threads())"
+        "tf.config.threading.get_inter_op_parallelism_threads(), sys.getswitchinterval())"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-c", script]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.stdout.split()[-2:] == ["1", "1"], done.stderr
+    assert done.stdout.split()[-3:] == ["1", "1", "0.0005"], done.stderr

@@ -25,6 +25,7 @@ from bot.rasa_speedups import action_server, graph, nlu, policies, trackers
 def apply() -> None:
     """Installs every remedy in this process (idempotent)."""
     nlu.single_threaded_ops()
+    nlu.hand_over_sooner()
     RemoteAction._validate_action_result = action_server.validate_action_result
     EndpointConfig.request = action_server.endpoint_request
     Event.resolve_by_type = staticmethod(trackers.resolve_by_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
@@ -71,6 +72,22 @@ def single_threaded_ops() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow already started in this process (a test that loaded a model first)
         pass
+
+
+# How long a thread waiting for the GIL lets another keep it before asking for it (Python's default: 5 ms).
+SWITCH_INTERVAL = 0.0005
+
+
+def hand_over_sooner() -> None:
+    """Rasa's event loop waits at most half a millisecond, not five, for an NLU thread to hand the GIL back.
+
+    Each time the loop lets go of the GIL (a database call, a random id, a socket), an NLU thread takes it
+    and the loop waited up to the switch interval to get it back: a quarter of the loop's time under load,
+    and the loop is what limits Rasa's messages per second. Measured in one running Rasa, switching the
+    interval every 10 s under 20 customers: 0.5 ms and 0.2 ms gave 5 to 8 % more messages per second than
+    5 ms, 0.1 ms fewer. Only the threads' turns change, not what any of them computes.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 _rasa_load = RasaModel.load.__func__
