@@ -322,14 +322,15 @@ def test_the_memoization_policy_recalls_what_rasa_recalls(agent: Agent) -> None:
 
 
 def test_tensorflow_runs_each_operation_in_the_calling_thread_and_the_gil_changes_hands_sooner() -> None:
-    """In a process where the remedies come first (as `bot.rasa_server` applies them), TensorFlow's pools
-    have one thread each, and a thread waits half a millisecond for the GIL, not Python's five."""
+    """In a process where the remedies come first (as `bot.rasa_server` applies them), BLAS and TensorFlow's
+    pools have one thread each, and a thread waits half a millisecond for the GIL, not Python's five."""
     script = (
-        "from bot import rasa_speedups; rasa_speedups.apply(); import sys, tensorflow as tf; "
-        "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+        "from bot import rasa_speedups; rasa_speedups.apply(); import sys, tensorflow as tf, threadpoolctl; "
+        "print({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}, "
+        "tf.config.threading.get_intra_op_parallelism_threads(), "
         "tf.config.threading.get_inter_op_parallelism_threads(), sys.getswitchinterval())"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-c", script]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.stdout.split()[-3:] == ["1", "1", "0.0005"], done.stderr
+    assert done.stdout.split()[-4:] == ["{1}", "1", "1", "0.0005"], done.stderr

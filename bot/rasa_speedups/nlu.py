@@ -22,6 +22,7 @@ from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
 from scipy.sparse._sputils import get_index_dtype, upcast
+from threadpoolctl import threadpool_limits
 
 NLU_THREADS = 2
 _nlu = ThreadPoolExecutor(max_workers=NLU_THREADS, thread_name_prefix="nlu")
@@ -60,13 +61,18 @@ async def parse_message(
 
 
 def single_threaded_ops() -> None:
-    """TensorFlow runs each operation in the thread that asks for it, not spread over a pool of its own.
+    """TensorFlow and BLAS run each operation in the thread that asks for it, not spread over pools of their own.
 
     A message's operations are small (one sentence, a one-layer transformer), so handing them to
-    TensorFlow's pools cost more than it saved: DIET's prediction took 13 % less CPU without. Messages
-    are still parsed two at a time (`NLU_THREADS`); the parses are the same to the last digit (checked
-    on 735 sentences). Once TensorFlow has run an operation its pools are fixed, and they are kept.
+    TensorFlow's pools cost more than it saved: DIET's prediction took 13 % less CPU without. The sentence
+    encoder already limits BLAS to one thread, but per call, through process-wide state: one NLU thread
+    ending its call gave BLAS its threads back while the other still computed, whose embedding then
+    differed in the last bits (a parse at the same time as another differed from the same parse alone).
+    With BLAS at one thread for the whole process, the per-call limit changes nothing. Messages are still
+    parsed two at a time (`NLU_THREADS`); the parses are the same to the last digit (735 sentences
+    compared). Once TensorFlow has run an operation its pools are fixed, and they are kept.
     """
+    threadpool_limits(limits=1, user_api="blas")
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
