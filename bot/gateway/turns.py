@@ -41,7 +41,7 @@ def _done(s: Session, turn_id: int) -> bool:
     The fence behind the turn locks: should two instances ever answer one turn (a lock that lapsed),
     the answer stored second is dropped, so the customer hears one answer.
     """
-    return bool(s.execute(delete(PendingTurn).where(PendingTurn.id == turn_id)).rowcount)
+    return bool(s.execute(_DONE, {"turn_id": turn_id}).rowcount)
 
 
 # Built once: these run for every message, and building a statement costs more than running it.
@@ -56,6 +56,7 @@ _RECENT_TEXTS = (  # the customer's last three messages, newest first (for the a
     .order_by(Message.seq.desc())
     .limit(3)
 )
+_DONE = delete(PendingTurn).where(PendingTurn.id == bindparam("turn_id"))
 _KEEP_UNDERSTOOD = (
     update(Message)
     .where(Message.id == bindparam("mid"))
